@@ -1,0 +1,114 @@
+"""Knob bindings: which field of a synthesized object comes from which value.
+
+Constructs build real objects from the model (that is the synth output) and
+record, per object, how each field is wired to values. The Helm wrapper turns
+object + bindings into a flat template. Bindings are keyed by the field's path
+in the object, e.g. ("spec", "replicas").
+
+Expressions use the variables every template defines: `$app` (this app's
+values), `$global` (.Values.global) and `$ingress` (.Values.ingress).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cdk8s
+from constructs import Construct
+
+
+@dataclass(frozen=True)
+class Value:
+    """`key: {{ expr | toJson }}`: the field is a value."""
+
+    expr: str
+
+
+@dataclass(frozen=True)
+class WithValue:
+    """`key: {{ toJson . }}` only while expr is non-empty (synth omits it when empty)."""
+
+    expr: str
+
+
+@dataclass(frozen=True)
+class Lit:
+    """A literal field, for guarded content that the synth may not contain."""
+
+    value: object
+
+
+@dataclass(frozen=True)
+class Raw:
+    """Template lines that replace the whole `key: ...` entry (indented like the entry)."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The entry exists only while cond holds; its content is `inner` or the synth's."""
+
+    cond: str
+    inner: Value | WithValue | Lit | Raw | None = None
+
+
+Binding = Value | WithValue | Lit | Raw | Guard
+
+
+@dataclass
+class Bound:
+    """One object for the Helm wrapper: what it is, where it goes, how it is wired."""
+
+    api_object: cdk8s.ApiObject
+    kind: str
+    name: str
+    template: str  # file name under templates/
+    app_key: str | None  # the app whose values `$app` binds, None for chart-level objects
+    guard: str | None = None  # the whole object exists only while this holds
+    bindings: dict[tuple, Binding] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)  # `$name := expr` at the top
+
+
+def app_values_expr(domain: str, app_key: str) -> str:
+    """`index .Values "domain" "apps" "app"`: keys may contain dashes, so no dotted access."""
+    return f'index .Values "{domain}" "apps" "{app_key}"'
+
+
+class BoundConstruct(Construct):
+    """A construct that records its objects and their bindings for the Helm wrapper."""
+
+    def __init__(self, scope: Construct, id: str):
+        super().__init__(scope, id)
+        self.bound: list[Bound] = []
+
+    def add_object(
+        self,
+        id: str,
+        api_version: str,
+        kind: str,
+        body: dict,
+        *,
+        template: str,
+        app_key: str | None,
+        guard: str | None = None,
+        bindings: dict | None = None,
+        variables: dict | None = None,
+    ) -> cdk8s.ApiObject:
+        """An ApiObject with our exact body (no cdk8s name hashes or defaults), recorded."""
+        metadata = body.pop("metadata")
+        api_object = cdk8s.ApiObject(
+            self,
+            id,
+            api_version=api_version,
+            kind=kind,
+            metadata=cdk8s.ApiObjectMetadata(
+                name=metadata["name"],
+                labels=metadata.get("labels"),
+                annotations=metadata.get("annotations"),
+            ),
+        )
+        for key, value in body.items():
+            api_object.add_json_patch(cdk8s.JsonPatch.add(f"/{key}", value))
+        self.bound.append(Bound(api_object, kind, metadata["name"], template, app_key, guard, bindings or {}, variables or {}))
+        return api_object

@@ -1,0 +1,118 @@
+"""Synthesized object + bindings → one flat Helm template (no include, no tpl).
+
+Every literal is written as a YAML scalar that Helm cannot execute: strings are
+JSON-quoted with `{{` escaped, so user text is data. Bound fields become
+`{{ expr | toJson }}`, which handles numbers (values.yaml gives float64) and quoting.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from .bindings import Bound, Guard, Lit, Raw, Value, WithValue
+
+_PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9_./-]*$")
+_RESERVED = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"}
+# Characters JSON leaves raw that YAML treats as breaks or non-printable.
+_YAML_UNSAFE = re.compile("[\u007f-\u009f\u2028\u2029\ufeff\ud800-\udfff]")
+_MISSING = object()
+
+
+def scalar(value) -> str:
+    """A YAML scalar for a literal; strings are plain only when nothing could misread them."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    text = str(value)
+    if _PLAIN.match(text) and text.lower() not in _RESERVED:
+        return text
+    quoted = json.dumps(text, ensure_ascii=False)
+    quoted = _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+    return quoted.replace("{{", '{{ "{{" }}')
+
+
+def _is_control(lines: list[str]) -> bool:
+    return bool(lines) and lines[0].lstrip().startswith("{{")
+
+
+class _Emitter:
+    def __init__(self, bindings: dict):
+        self.bindings = bindings
+        self.extra: dict[tuple, list] = {}
+        for path in bindings:
+            self.extra.setdefault(path[:-1], []).append(path[-1])
+
+    def mapping(self, node: dict, path: tuple, indent: int) -> list[str]:
+        keys = list(node) + [k for k in self.extra.get(path, ()) if k not in node]
+        plain, control = [], []
+        for key in keys:
+            lines = self.entry(key, node.get(key, _MISSING), (*path, key), indent)
+            (control if _is_control(lines) else plain).extend(lines)
+        return plain + control  # a list item must start with a plain `key:` line
+
+    def entry(self, key, value, path: tuple, indent: int) -> list[str]:
+        binding = self.bindings.get(path)
+        pad = " " * indent
+        if binding is None:
+            return self.literal(key, value, path, indent)
+        if isinstance(binding, Value):
+            return [f"{pad}{scalar(key)}: {{{{ {binding.expr} | toJson }}}}"]
+        if isinstance(binding, WithValue):
+            return [f"{pad}{{{{- with {binding.expr} }}}}", f"{pad}{scalar(key)}: {{{{ toJson . }}}}", f"{pad}{{{{- end }}}}"]
+        if isinstance(binding, Lit):
+            return self.literal(key, binding.value, path, indent)
+        if isinstance(binding, Raw):
+            return [f"{pad}{line}" for line in binding.lines]
+        if isinstance(binding, Guard):
+            inner = (
+                self.literal(key, value, path, indent) if binding.inner is None else _Emitter({path: binding.inner}).entry(key, value, path, indent)
+            )
+            return [f"{pad}{{{{- if {binding.cond} }}}}", *inner, f"{pad}{{{{- end }}}}"]
+        raise TypeError(f"unknown binding {binding!r}")
+
+    def literal(self, key, value, path: tuple, indent: int) -> list[str]:
+        pad = " " * indent
+        if value is _MISSING:
+            raise ValueError(f"binding at {path} needs content the object does not have")
+        if isinstance(value, dict) and (value or self.extra.get(path)):
+            return [f"{pad}{scalar(key)}:", *self.mapping(value, path, indent + 2)]
+        if isinstance(value, list) and value:
+            lines = [f"{pad}{scalar(key)}:"]
+            for index, item in enumerate(value):
+                lines += self.item(item, (*path, index), indent + 2)
+            return lines
+        return [f"{pad}{scalar(key)}: {self.flow(value)}"]
+
+    def item(self, item, path: tuple, indent: int) -> list[str]:
+        pad = " " * indent
+        if isinstance(item, dict) and item:
+            lines = self.mapping(item, path, indent + 2)
+            return [f"{pad}- {lines[0].lstrip()}", *lines[1:]]
+        if isinstance(item, list) and item:
+            raise ValueError(f"nested lists are not used in Kubernetes objects ({path})")
+        return [f"{pad}- {self.flow(item)}"]
+
+    @staticmethod
+    def flow(value) -> str:
+        if isinstance(value, dict):
+            return "{}"
+        if isinstance(value, list):
+            return "[]"
+        return scalar(value)
+
+
+def render_template(obj: dict, bound: Bound, preamble: list[str], extra_bindings: dict) -> str:
+    """The template text of one object; `preamble` defines $global/$ingress/$app."""
+    bindings = {**extra_bindings, **bound.bindings}
+    lines = list(preamble)
+    lines += [f"{{{{- ${name} := {expr} }}}}" for name, expr in bound.variables.items()]
+    if bound.guard:
+        lines.append(f"{{{{- if {bound.guard} }}}}")
+    lines += _Emitter(bindings).mapping(obj, (), 0)
+    if bound.guard:
+        lines.append("{{- end }}")
+    return "\n".join(lines) + "\n"

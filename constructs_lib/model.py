@@ -1,0 +1,108 @@
+"""The typed model of a chart, read from its values (the single source of truth).
+
+Every construct, values.yaml, values.schema.json and the README derive from the
+same values dict, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .naming import API, JOB, resource_name
+from .schema import AppShape
+
+
+@dataclass(frozen=True)
+class AppMeta:
+    """What `release_app` recorded: informational, shown in the README."""
+
+    language: str = ""
+    description: str = ""
+    binary_target: str = ""
+
+
+@dataclass(frozen=True)
+class AppNames:
+    """Kubernetes names of an app's objects, fixed at generation time."""
+
+    workload: str
+    service: str
+    pdb: str
+    hpa: str
+    job_base: str  # plain jobs append `-<hash of pod template inputs>`
+
+
+@dataclass(frozen=True)
+class App:
+    key: str  # as the user wrote it, e.g. experience_api
+    shape: AppShape
+    names: AppNames
+    values: dict  # this app's values (values.yaml layout, defaults applied)
+    meta: AppMeta = field(default_factory=AppMeta)
+    hook: str = ""  # jobs only: helm.sh/hook value, e.g. "pre-install,pre-upgrade"
+
+    @property
+    def type(self) -> str:
+        return self.shape.type
+
+    @property
+    def enabled(self) -> bool:
+        return self.values["enabled"]
+
+    @property
+    def is_job(self) -> bool:
+        return self.shape.type == JOB
+
+    @property
+    def has_health(self) -> bool:
+        return "healthPath" in self.values
+
+    def feature_on(self, key: str) -> bool:
+        """Whether an optional block (podDisruptionBudget, autoscaling, ingress, metrics) is on."""
+        block = self.values.get(key)
+        return bool(block and block["enabled"])
+
+    @property
+    def image(self) -> str:
+        image = self.values["image"]
+        return f"{image['repository']}:{image['tag']}"
+
+
+@dataclass(frozen=True)
+class ChartModel:
+    domain: str
+    key: str  # chart key as written, e.g. production_chart
+    name: str  # Helm chart name, e.g. manman-production-chart
+    description: str
+    version: str
+    app_version: str
+    apps: tuple[App, ...]
+    values: dict  # the whole values.yaml
+    schema: dict  # values.schema.json
+    source: str  # the spec file, for messages
+
+    @property
+    def api_apps(self) -> tuple[App, ...]:
+        return tuple(a for a in self.apps if a.type == API)
+
+    @property
+    def ingress(self) -> dict | None:
+        return self.values.get("ingress")
+
+    @property
+    def ingress_name(self) -> str:
+        return resource_name(self.domain, self.key, suffix="-ingress")
+
+    @property
+    def global_env(self) -> dict:
+        return self.values["global"]["env"]
+
+
+def app_names(domain: str, chart: str, app: str, job_hash_len: int) -> AppNames:
+    return AppNames(
+        workload=resource_name(domain, chart, app),
+        service=resource_name(domain, chart, app, suffix="-service"),
+        pdb=resource_name(domain, chart, app, suffix="-pdb"),
+        hpa=resource_name(domain, chart, app, suffix="-hpa"),
+        job_base=resource_name(domain, chart, app, limit=63 - job_hash_len - 1),
+    )

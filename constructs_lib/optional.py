@@ -1,0 +1,106 @@
+"""Optional per-app components: OptionalPdb and OptionalHpa."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from .bindings import BoundConstruct, Raw, Value
+from .labels import app_labels, selector_labels
+from .model import App, ChartModel
+from .naming import dashed
+
+DEFAULT_MAX_UNAVAILABLE = 1
+# Neither bound is in values.yaml unless the spec set one (Helm merges maps, so a
+# default maxUnavailable would collide with a user's minAvailable).
+PDB_BOUND_LINES = (
+    "{{- $pdb := $app.podDisruptionBudget }}",
+    '{{- if hasKey $pdb "minAvailable" }}',
+    "minAvailable: {{ $pdb.minAvailable | toJson }}",
+    '{{- else if hasKey $pdb "maxUnavailable" }}',
+    "maxUnavailable: {{ $pdb.maxUnavailable | toJson }}",
+    "{{- else }}",
+    f"maxUnavailable: {DEFAULT_MAX_UNAVAILABLE}",
+    "{{- end }}",
+)
+SCALE_DOWN = {
+    "stabilizationWindowSeconds": 300,
+    "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}],
+}
+HPA_TARGETS = (("cpu", "targetCPUUtilizationPercentage"), ("memory", "targetMemoryUtilizationPercentage"))
+
+
+def _hpa_metrics_lines() -> tuple[str, ...]:
+    lines = ["{{- $hpa := $app.autoscaling }}", "{{- if or " + " ".join(f"$hpa.{k}" for _, k in HPA_TARGETS) + " }}", "metrics:"]
+    for resource, key in HPA_TARGETS:
+        lines += [
+            f"{{{{- with $hpa.{key} }}}}",
+            "  - type: Resource",
+            "    resource:",
+            f'      name: "{resource}"',
+            '      target: {"type": "Utilization", "averageUtilization": {{ toJson . }}}',
+            "{{- end }}",
+        ]
+    return (*lines, "{{- end }}")
+
+
+HPA_METRICS_LINES = _hpa_metrics_lines()
+
+
+class OptionalPdb(BoundConstruct):
+    """A PodDisruptionBudget that never blocks node drains (see rules.pdb_problem)."""
+
+    def __init__(self, scope: Construct, id: str, chart: ChartModel, app: App):
+        super().__init__(scope, id)
+        pdb = app.values["podDisruptionBudget"]
+        bound = next((k for k in ("minAvailable", "maxUnavailable") if k in pdb), None)
+        spec = {
+            "selector": {"matchLabels": selector_labels(app)},
+            # Crash-looping pods never stall a drain.
+            "unhealthyPodEvictionPolicy": "AlwaysAllow",
+            bound or "maxUnavailable": pdb[bound] if bound else DEFAULT_MAX_UNAVAILABLE,
+        }
+        self.pdb = self.add_object(
+            "pdb",
+            "policy/v1",
+            "PodDisruptionBudget",
+            {"metadata": {"name": app.names.pdb, "labels": app_labels(chart, app)}, "spec": spec},
+            template=f"{dashed(app.key)}-pdb.yaml",
+            app_key=app.key,
+            guard="and $app.enabled $app.podDisruptionBudget.enabled",
+            bindings={("spec", bound or "maxUnavailable"): Raw(PDB_BOUND_LINES)},
+        )
+
+
+class OptionalHpa(BoundConstruct):
+    """An autoscaling/v2 HorizontalPodAutoscaler on CPU and memory utilisation."""
+
+    def __init__(self, scope: Construct, id: str, chart: ChartModel, app: App):
+        super().__init__(scope, id)
+        hpa = app.values["autoscaling"]
+        spec: dict = {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app.names.workload},
+            "minReplicas": hpa["minReplicas"],
+            "maxReplicas": hpa["maxReplicas"],
+            "behavior": {"scaleDown": SCALE_DOWN},
+        }
+        metrics = [
+            {"type": "Resource", "resource": {"name": resource, "target": {"type": "Utilization", "averageUtilization": hpa[key]}}}
+            for resource, key in HPA_TARGETS
+            if hpa.get(key)
+        ]
+        if metrics:
+            spec["metrics"] = metrics
+        self.hpa = self.add_object(
+            "hpa",
+            "autoscaling/v2",
+            "HorizontalPodAutoscaler",
+            {"metadata": {"name": app.names.hpa, "labels": app_labels(chart, app)}, "spec": spec},
+            template=f"{dashed(app.key)}-hpa.yaml",
+            app_key=app.key,
+            guard="and $app.enabled $app.autoscaling.enabled",
+            bindings={
+                ("spec", "minReplicas"): Value("$app.autoscaling.minReplicas"),
+                ("spec", "maxReplicas"): Value("$app.autoscaling.maxReplicas"),
+                ("spec", "metrics"): Raw(HPA_METRICS_LINES),
+            },
+        )

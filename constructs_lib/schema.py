@@ -1,0 +1,277 @@
+"""The values layout as JSON Schema (draft-07): one source for spec validation,
+values.schema.json and the chart README.
+
+Apps of the same shape share a definition (`#/definitions/<shape>`), so the
+schema of a 1000-app chart stays small and fast for Helm to check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .naming import API, JOB
+
+DRAFT07 = "http://json-schema.org/draft-07/schema#"
+INGRESS_PATH_TYPES = ["Prefix", "Exact", "ImplementationSpecific"]
+PULL_POLICIES = ["Always", "IfNotPresent", "Never"]
+RESTART_POLICIES = ["Never", "OnFailure"]
+# Kubernetes quantity (a subset that covers what people write: 250m, 0.5, 128Mi, 1G).
+QUANTITY = r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
+ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+HOSTNAME = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+LABEL_KEY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+
+
+@dataclass(frozen=True)
+class AppShape:
+    """Which knobs an app has; apps with equal shapes share one schema definition."""
+
+    type: str
+    health: bool = False
+    pdb: bool = False
+    hpa: bool = False
+    ingress: bool = False
+    metrics: bool = False
+
+    @property
+    def key(self) -> str:
+        flags = [f for f in ("health", "pdb", "hpa", "ingress", "metrics") if getattr(self, f)]
+        return "-".join([self.type, *flags])
+
+
+def obj(properties: dict, required=(), description: str | None = None) -> dict:
+    """A strict object: only the named properties."""
+    out = {"type": "object", "additionalProperties": False, "properties": properties}
+    if required:
+        out["required"] = list(required)
+    if description:
+        out["description"] = description
+    return out
+
+
+def string_map(description: str, key_pattern: str | None = None) -> dict:
+    out = {"type": "object", "additionalProperties": {"type": "string"}, "description": description}
+    if key_pattern:
+        out["propertyNames"] = {"pattern": key_pattern}
+    return out
+
+
+def integer(minimum: int, maximum: int, description: str) -> dict:
+    return {"type": "integer", "minimum": minimum, "maximum": maximum, "description": description}
+
+
+def boolean(description: str) -> dict:
+    return {"type": "boolean", "description": description}
+
+
+def string(description: str, **extra) -> dict:
+    return {"type": "string", "description": description, **extra}
+
+
+INT_OR_PERCENT = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "pattern": "^(100|[1-9]?[0-9])%$"},
+    ]
+}
+
+_QUANTITIES = obj(
+    {
+        "cpu": string("CPU, e.g. 250m", pattern=QUANTITY),
+        "memory": string("Memory, e.g. 256Mi", pattern=QUANTITY),
+        "ephemeral-storage": string("Ephemeral storage, e.g. 1Gi", pattern=QUANTITY),
+    }
+)
+
+_CAPABILITIES = obj(
+    {
+        "add": {"type": "array", "items": {"type": "string"}},
+        "drop": {"type": "array", "items": {"type": "string"}},
+    }
+)
+
+CONTAINER_SECURITY = obj(
+    {
+        "runAsNonRoot": boolean("Refuse to start as root"),
+        "runAsUser": integer(0, 2147483647, "UID of the container process"),
+        "runAsGroup": integer(0, 2147483647, "GID of the container process"),
+        "readOnlyRootFilesystem": boolean("Mount the root filesystem read-only"),
+        "allowPrivilegeEscalation": boolean("Allow setuid binaries to gain privileges"),
+        "privileged": boolean("Run privileged (never needed by ordinary apps)"),
+        "capabilities": _CAPABILITIES,
+    },
+    description="Container securityContext (merged over the safe defaults)",
+)
+
+POD_SECURITY = obj(
+    {
+        "runAsNonRoot": boolean("Refuse to start containers as root"),
+        "runAsUser": integer(0, 2147483647, "Default UID"),
+        "runAsGroup": integer(0, 2147483647, "Default GID"),
+        "fsGroup": integer(0, 2147483647, "Group owning mounted volumes"),
+        "seccompProfile": obj(
+            {
+                "type": {"enum": ["RuntimeDefault", "Localhost", "Unconfined"]},
+                "localhostProfile": {"type": "string"},
+            }
+        ),
+    },
+    description="Pod securityContext (merged over the safe defaults)",
+)
+
+TOLERATIONS = {
+    "type": "array",
+    "description": "Pod tolerations",
+    "items": obj(
+        {
+            "key": {"type": "string"},
+            "operator": {"enum": ["Exists", "Equal"]},
+            "value": {"type": "string"},
+            "effect": {"enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
+            "tolerationSeconds": {"type": "integer"},
+        }
+    ),
+}
+
+
+def app_schema(shape: AppShape) -> dict:
+    """The strict schema of one app's values, for apps of this shape."""
+    props: dict = {
+        "enabled": boolean("Render this app; false removes every object of the app"),
+        "type": {
+            "enum": [shape.type],
+            "description": "Service type, fixed at generation time (change it in the spec and regenerate)",
+        },
+        "image": obj(
+            {
+                "repository": string("Image repository", minLength=1),
+                "tag": string("Image tag", minLength=1),
+                "pullPolicy": {"enum": PULL_POLICIES, "description": "imagePullPolicy"},
+            },
+            required=("repository", "tag"),
+            description="Container image",
+        ),
+        "command": {"type": "array", "items": {"type": "string"}, "description": "Container command (empty: image entrypoint)"},
+        "args": {"type": "array", "items": {"type": "string"}, "description": "Container arguments"},
+        "env": string_map("Environment variables (override global.env by name)", ENV_NAME),
+        "resources": obj({"requests": _QUANTITIES, "limits": _QUANTITIES}, description="Container resources"),
+        "securityContext": CONTAINER_SECURITY,
+        "podSecurityContext": POD_SECURITY,
+        "podAnnotations": string_map("Extra pod annotations", LABEL_KEY),
+        "nodeSelector": string_map("Pod nodeSelector", LABEL_KEY),
+        "tolerations": TOLERATIONS,
+    }
+    required = ["enabled", "type", "image", "resources"]
+    if shape.type == JOB:
+        props.update(
+            completions=integer(1, 100000, "Pods that must succeed"),
+            parallelism=integer(0, 100000, "Pods running at once"),
+            backoffLimit=integer(0, 1000, "Retries before the job fails"),
+            activeDeadlineSeconds=integer(1, 31536000, "Time limit for the whole job"),
+            ttlSecondsAfterFinished=integer(0, 31536000, "Delete the finished job after this long"),
+            restartPolicy={"enum": RESTART_POLICIES, "description": "Pod restartPolicy"},
+        )
+        required += ["completions", "parallelism", "backoffLimit", "restartPolicy"]
+    else:
+        props["replicas"] = integer(0, 10000, "Pod replicas (ignored while autoscaling is enabled)")
+        props["zoneSpread"] = boolean("Spread pods across zones (topologySpreadConstraints)")
+        required.append("replicas")
+    if shape.type == API or shape.health:
+        props["port"] = integer(1, 65535, "Container port (named http)")
+        props["healthPath"] = string("HTTP path of the readiness, liveness and startup probes", pattern="^/")
+        required += ["port", "healthPath"]
+    if shape.metrics:
+        props["metrics"] = obj(
+            {
+                "enabled": boolean("Expose metrics and add prometheus.io annotations"),
+                "port": integer(1, 65535, "Metrics port (named metrics)"),
+                "path": string("Metrics HTTP path", pattern="^/"),
+            },
+            required=("enabled", "port", "path"),
+            description="Prometheus metrics endpoint",
+        )
+    if shape.pdb:
+        props["podDisruptionBudget"] = obj(
+            {
+                "enabled": boolean("Create a PodDisruptionBudget"),
+                "minAvailable": {**INT_OR_PERCENT, "description": "Pods that must stay available (number or percent)"},
+                "maxUnavailable": {**INT_OR_PERCENT, "description": "Pods that may be down (default 1)"},
+            },
+            required=("enabled",),
+            description="PodDisruptionBudget; set at most one of minAvailable and maxUnavailable",
+        )
+    if shape.hpa:
+        props["autoscaling"] = obj(
+            {
+                "enabled": boolean("Create a HorizontalPodAutoscaler (replicas is then not rendered)"),
+                "minReplicas": integer(1, 10000, "Lowest replica count"),
+                "maxReplicas": integer(1, 10000, "Highest replica count"),
+                "targetCPUUtilizationPercentage": integer(1, 1000, "Average CPU utilisation target (percent of requests)"),
+                "targetMemoryUtilizationPercentage": integer(1, 1000, "Average memory utilisation target (percent of requests)"),
+            },
+            required=("enabled", "minReplicas", "maxReplicas"),
+            description="HorizontalPodAutoscaler (autoscaling/v2)",
+        )
+    if shape.ingress:
+        props["ingress"] = obj(
+            {
+                "enabled": boolean("Route this app from the chart's Ingress"),
+                "path": string("Ingress path", pattern="^/"),
+                "pathType": {"enum": INGRESS_PATH_TYPES, "description": "Ingress pathType"},
+            },
+            required=("enabled", "path", "pathType"),
+            description="This app's path on the chart's Ingress",
+        )
+    return obj(props, required=required)
+
+
+GLOBAL_SCHEMA = obj(
+    {"env": string_map("Environment variables injected into every container", ENV_NAME)},
+    required=("env",),
+    description="Settings for every app",
+)
+
+INGRESS_SCHEMA = obj(
+    {
+        "enabled": boolean("Create the chart's Ingress"),
+        "host": string("Host name (empty: every host)", pattern=f"({HOSTNAME})|^$"),
+        "ingressClassName": string("IngressClass (empty: the cluster default)"),
+        "annotations": string_map("Ingress annotations", LABEL_KEY),
+        "tls": obj(
+            {
+                "enabled": boolean("Terminate TLS"),
+                "configs": {
+                    "type": "array",
+                    "description": "TLS secrets and the hosts they serve",
+                    "items": obj(
+                        {
+                            "secretName": string("TLS secret", pattern="^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
+                            "hosts": {"type": "array", "items": {"type": "string", "pattern": HOSTNAME}},
+                        },
+                        required=("secretName", "hosts"),
+                    ),
+                },
+            },
+            required=("enabled", "configs"),
+        ),
+    },
+    required=("enabled", "host", "ingressClassName", "annotations", "tls"),
+    description="The chart's Ingress",
+)
+
+
+def chart_schema(domain: str, shapes: dict[str, AppShape], with_ingress: bool) -> dict:
+    """Schema of a chart's values: global, ingress (when enabled) and `<domain>.apps`."""
+    definitions = {shape.key: app_schema(shape) for shape in sorted(set(shapes.values()), key=lambda s: s.key)}
+    apps = obj({app: {"$ref": f"#/definitions/{shape.key}"} for app, shape in shapes.items()})
+    props = {"global": GLOBAL_SCHEMA, domain: obj({"apps": apps}, required=("apps",))}
+    if with_ingress:
+        props["ingress"] = INGRESS_SCHEMA
+    return {
+        "$schema": DRAFT07,
+        "type": "object",
+        "additionalProperties": False,
+        "properties": props,
+        "required": sorted(props),
+        "definitions": definitions,
+    }

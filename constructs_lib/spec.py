@@ -1,0 +1,499 @@
+"""Spec file → typed chart models: merge the sources, apply defaults, validate.
+
+Sources, weakest first: generated defaults, the spec's top-level `apps` entry
+(what `release_app` recorded), the chart's per-app settings, then the chart's
+`custom_values`. Each value remembers the spec key it came from, so a problem
+found anywhere (schema or cross-field rule) is reported at the key the user wrote.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import shlex
+from pathlib import Path
+
+from .errors import Problem, SpecError, did_you_mean, join_key
+from .loader import load_spec_file, type_name
+from .model import App, AppMeta, ChartModel, app_names
+from .naming import API, HASH_LEN, IDENTIFIER, JOB, PROCESSOR, SERVICE_TYPES, chart_name, dashed, detect_type
+from .rules import cross_field_problems
+from .schema import AppShape, chart_schema
+from .validate import check, child_schema, is_map
+
+TOP_KEYS = ("domain", "image_registry", "apps", "charts")
+CHART_KEYS = ("description", "version", "app_version", "apps", "features", "custom_values")
+FEATURES = ("pdb", "hpa", "ingress", "metrics")
+META_KEYS = ("language", "description", "binary_target")
+SPEC_ONLY_KEYS = ("type", "hook", "tag", *META_KEYS)
+DEFAULT_REGISTRY = "registry.example.com"  # placeholder: set image_registry in real specs
+DEFAULT_VERSION = "0.1.0"
+HOOKS = ("pre-install", "post-install", "pre-upgrade", "post-upgrade", "pre-rollback", "post-rollback")
+SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(-(0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*)?"
+    r"(\+[0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*)?$"
+)
+IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+SAFE_CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "privileged": False,
+    "readOnlyRootFilesystem": True,
+    "runAsGroup": 10001,
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+}
+SAFE_POD_SECURITY = {
+    "fsGroup": 10001,
+    "runAsGroup": 10001,
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+DEFAULT_RESOURCES = {
+    "requests": {"cpu": "100m", "memory": "128Mi"},
+    "limits": {"cpu": "500m", "memory": "256Mi"},
+}
+
+
+class _Collector:
+    """Gathers problems of one file so several are reported together."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.file, key, message))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise SpecError(self.problems)
+
+
+def load_charts(path: Path) -> list[ChartModel]:
+    """Every chart of one spec file, validated; SpecError with all problems otherwise."""
+    return parse_spec(load_spec_file(path), str(path))
+
+
+def parse_spec(doc: dict, file: str) -> list[ChartModel]:
+    errs = _Collector(file)
+    _unknown_keys(errs, doc, TOP_KEYS, "")
+    domain = doc.get("domain")
+    if not isinstance(domain, str) or not IDENTIFIER.match(domain):
+        errs.add("domain", _identifier_message(domain, "domain"))
+        errs.raise_if_any()
+    registry = doc.get("image_registry", DEFAULT_REGISTRY)
+    if not isinstance(registry, str) or not re.match(r"^[a-z0-9]([-a-z0-9._:/]*[a-z0-9])?$", registry):
+        errs.add("image_registry", f"expected a registry like registry.example.com/team, got {registry!r}")
+    release_apps = _mapping(errs, doc.get("apps", {}), "apps")
+    for app in release_apps:
+        if not isinstance(app, str) or not IDENTIFIER.match(app):
+            errs.add(join_key("apps", str(app)), _identifier_message(app, "app name"))
+    charts = doc.get("charts")
+    if not isinstance(charts, dict) or not charts:
+        errs.add("charts", f"expected a non-empty mapping of chart name to chart, got {type_name(charts)}")
+        errs.raise_if_any()
+    errs.raise_if_any()
+    models = []
+    for chart_key, chart in charts.items():
+        model = _parse_chart(errs, domain, registry, release_apps, chart_key, chart)
+        if model is not None:
+            models.append(model)
+    names: dict[str, str] = {}
+    for model in models:
+        if model.name in names:
+            errs.add(join_key("charts", model.key), f"chart name {model.name!r} collides with chart {names[model.name]!r}")
+        names[model.name] = model.key
+    errs.raise_if_any()
+    return models
+
+
+def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> ChartModel | None:
+    base = join_key("charts", str(chart_key))
+    if not isinstance(chart_key, str) or not IDENTIFIER.match(chart_key):
+        errs.add(base, _identifier_message(chart_key, "chart name"))
+        return None
+    if not isinstance(chart, dict):
+        errs.add(base, f"expected a mapping, got {type_name(chart)}")
+        return None
+    before = len(errs.problems)
+    _unknown_keys(errs, chart, CHART_KEYS, base)
+    description = _string(errs, chart, "description", base, f"{domain} {chart_key}")
+    version = _string(errs, chart, "version", base, DEFAULT_VERSION)
+    if version and not SEMVER.match(version):
+        errs.add(join_key(base, "version"), f"expected a semantic version like 1.2.3, got {version!r}")
+    app_version = _string(errs, chart, "app_version", base, version)
+    if app_version and not IMAGE_TAG.match(app_version):
+        errs.add(join_key(base, "app_version"), f"expected a value usable as an image tag, got {app_version!r}")
+    features = _features(errs, chart.get("features", {}), join_key(base, "features"))
+    app_settings = _chart_apps(errs, chart.get("apps"), join_key(base, "apps"))
+    custom = _mapping(errs, chart.get("custom_values", {}), join_key(base, "custom_values"))
+    if len(errs.problems) > before:
+        return None
+
+    sources: dict[tuple, str] = {(): base}
+    apps_values: dict[str, dict] = {}
+    shapes: dict[str, AppShape] = {}
+    extras: dict[str, dict] = {}
+    seen_dashed: dict[str, str] = {}
+    for app_key, chart_entry in app_settings.items():
+        key = join_key(base, "apps", app_key)
+        if dashed(app_key) in seen_dashed:
+            errs.add(key, f"name collides with app {seen_dashed[dashed(app_key)]!r} after sanitizing ({dashed(app_key)})")
+            continue
+        seen_dashed[dashed(app_key)] = app_key
+        layers = []
+        for entry, where in ((release_apps.get(app_key), join_key("apps", app_key)), (chart_entry, key)):
+            if entry is None:
+                continue
+            if not isinstance(entry, dict):
+                errs.add(where, f"expected a mapping of app settings, got {type_name(entry)}")
+                continue
+            layers.append(_normalize_app(errs, entry, where))
+        settings = _deep_merge({}, *(values for values, _, _ in layers))
+        extra = _deep_merge({}, *(spec_only for _, spec_only, _ in layers))
+        vpath = (domain, "apps", app_key)
+        for _, _, layer_sources in layers:
+            sources.update({(*vpath, *p): s for p, s in layer_sources.items()})
+        shape = _shape(errs, app_key, settings, extra, features, key)
+        if shape is None:
+            continue
+        defaults = _app_defaults(shape, domain, app_key, registry, app_version)
+        apps_values[app_key] = _deep_merge(defaults, settings)
+        shapes[app_key] = shape
+        extras[app_key] = extra
+    if len(errs.problems) > before:
+        return None
+
+    values = {
+        "global": {"env": {}},
+        domain: {"apps": apps_values},
+    }
+    if features["ingress"]:
+        values["ingress"] = {
+            "enabled": True,
+            "host": "",
+            "ingressClassName": "",
+            "annotations": {},
+            "tls": {"enabled": False, "configs": []},
+        }
+    schema = chart_schema(domain, shapes, features["ingress"])
+    _apply_custom_values(errs, values, schema, custom, sources, join_key(base, "custom_values"))
+    if len(errs.problems) > before:
+        return None
+    for path, message in check(values, schema):
+        errs.add(_source_of(sources, path, base), message)
+    if len(errs.problems) > before:
+        return None
+
+    apps = tuple(
+        App(
+            key=app_key,
+            shape=shapes[app_key],
+            names=app_names(domain, chart_key, app_key, HASH_LEN),
+            values=apps_values[app_key],
+            meta=AppMeta(**{k: extras[app_key].get(k, "") for k in META_KEYS}),
+            hook=extras[app_key].get("hook", ""),
+        )
+        for app_key in apps_values
+    )
+    model = ChartModel(
+        domain=domain,
+        key=chart_key,
+        name=chart_name(domain, chart_key),
+        description=description,
+        version=version,
+        app_version=app_version,
+        apps=apps,
+        values=values,
+        schema=schema,
+        source=errs.file,
+    )
+    for path, message in cross_field_problems(model):
+        errs.add(_source_of(sources, path, base), message)
+    return None if len(errs.problems) > before else model
+
+
+def _normalize_app(errs, entry: dict, where: str) -> tuple[dict, dict, dict]:
+    """(values-layout settings, spec-only settings, values path → spec key) of one app entry."""
+    values: dict = {}
+    spec_only: dict = {}
+    sources: dict[tuple, str] = {}
+    for key, value in entry.items():
+        here = join_key(where, str(key))
+        if key in ("type",):
+            if value not in SERVICE_TYPES:
+                errs.add(here, f"expected one of {', '.join(SERVICE_TYPES)}, got {value!r}")
+            spec_only[key] = value
+        elif key in META_KEYS or key == "hook":
+            if not isinstance(value, str):
+                errs.add(here, f"expected a string, got {type_name(value)}")
+            spec_only[key] = value
+        elif key == "tag":
+            if not isinstance(value, str):
+                errs.add(here, f'expected a string (quote numbers: "1.0"), got {type_name(value)}')
+                continue
+            values.setdefault("image", {})["tag"] = value
+            sources[("image", "tag")] = here
+        elif key == "image" and isinstance(value, str):
+            repository, tag = _split_image(value)
+            values.setdefault("image", {})["repository"] = repository
+            sources[("image",)] = sources[("image", "repository")] = here
+            if tag:
+                values["image"].setdefault("tag", tag)
+                sources[("image", "tag")] = here
+        elif key in ("command", "args") and isinstance(value, str):
+            try:
+                values[key] = shlex.split(value)
+            except ValueError as exc:
+                errs.add(here, f"cannot split into words ({exc})")
+            sources[(key,)] = here
+        elif key == "env" and isinstance(value, dict):
+            values[key] = {k: _env_string(errs, v, join_key(here, str(k))) for k, v in value.items()}
+            _record(sources, (key,), here, values[key])
+        else:
+            values[key] = value
+            _record(sources, (key,), here, value)
+    return values, spec_only, sources
+
+
+def _shape(errs, app_key, settings, extra, features, where) -> AppShape | None:
+    kind = extra.get("type") or detect_type(app_key)
+    problems = len(errs.problems)
+    if kind == JOB:
+        for block in ("podDisruptionBudget", "autoscaling", "ingress", "metrics", "replicas"):
+            if block in settings:
+                errs.add(join_key(where, block), "does not apply to a job")
+    elif "hook" in extra:
+        errs.add(join_key(where, "hook"), "hooks apply to jobs only (set type: job)")
+    if "ingress" in settings and kind != API:
+        errs.add(join_key(where, "ingress"), "ingress applies to api apps only")
+    elif "ingress" in settings and not features["ingress"]:
+        errs.add(join_key(where, "ingress"), "the chart does not enable the ingress feature")
+    if kind == PROCESSOR and "port" in settings and "healthPath" not in settings:
+        errs.add(join_key(where, "port"), "a processor has a port only with a healthPath")
+    hook = extra.get("hook", "")
+    if hook and any(h.strip() not in HOOKS for h in hook.split(",")):
+        errs.add(join_key(where, "hook"), f"expected a comma-separated list of {', '.join(HOOKS)}, got {hook!r}")
+    if len(errs.problems) > problems:
+        return None
+    deployment = kind != JOB
+    return AppShape(
+        type=kind,
+        health=kind == API or "healthPath" in settings,
+        pdb=deployment and (features["pdb"] or "podDisruptionBudget" in settings),
+        hpa=deployment and ((features["hpa"] and kind == API) or "autoscaling" in settings),
+        ingress=kind == API and features["ingress"],
+        metrics=(kind == API and features["metrics"]) or (deployment and "metrics" in settings),
+    )
+
+
+def _app_defaults(shape: AppShape, domain: str, app: str, registry: str, tag: str) -> dict:
+    values: dict = {
+        "enabled": True,
+        "type": shape.type,
+        "image": {
+            "repository": f"{registry}/{dashed(domain)}-{dashed(app)}",
+            "tag": tag,
+            "pullPolicy": "Always",
+        },
+        "command": [],
+        "args": [],
+        "env": {},
+        "resources": copy.deepcopy(DEFAULT_RESOURCES),
+        "securityContext": copy.deepcopy(SAFE_CONTAINER_SECURITY),
+        "podSecurityContext": copy.deepcopy(SAFE_POD_SECURITY),
+        "podAnnotations": {},
+        "nodeSelector": {},
+        "tolerations": [],
+    }
+    if shape.type == JOB:
+        values.update(
+            completions=1,
+            parallelism=1,
+            backoffLimit=3,
+            activeDeadlineSeconds=3600,
+            ttlSecondsAfterFinished=86400,
+            restartPolicy="Never",
+        )
+        return values
+    values["replicas"] = 2 if shape.type == API else 1
+    values["zoneSpread"] = False
+    if shape.health:
+        values.update(port=8000, healthPath="/health")
+    if shape.metrics:
+        values["metrics"] = {"enabled": True, "port": 9090, "path": "/metrics"}
+    if shape.pdb:
+        values["podDisruptionBudget"] = {"enabled": True}
+    if shape.hpa:
+        values["autoscaling"] = {
+            "enabled": True,
+            "minReplicas": 2,
+            "maxReplicas": 10,
+            "targetCPUUtilizationPercentage": 80,
+            "targetMemoryUtilizationPercentage": 80,
+        }
+    if shape.ingress:
+        values["ingress"] = {"enabled": True, "path": f"/{dashed(app)}", "pathType": "Prefix"}
+    return values
+
+
+def _apply_custom_values(errs, values, schema, custom, sources, where) -> None:
+    """Set each dotted path; a path the chart's schema does not have is an error."""
+    for dotted, value in custom.items():
+        here = join_key(where, str(dotted))
+        if not isinstance(dotted, str) or not dotted:
+            errs.add(here, "expected a dotted path such as global.env.APP_ENV")
+            continue
+        parts = dotted.split(".")
+        node_schema, node, path = schema, values, ()
+        for index, part in enumerate(parts):
+            child = child_schema(node_schema, part, schema)
+            if is_map(node_schema):  # env, annotations: the rest of the path is one key
+                part = ".".join(parts[index:])
+                child = node_schema["additionalProperties"]
+            if child is None:
+                known = node_schema.get("properties", {})
+                errs.add(here, f"the chart has no value {'.'.join((*map(str, path), part))!r}{did_you_mean(part, known)}")
+                break
+            path = (*path, part)
+            last = part == parts[-1] or is_map(node_schema)
+            if last:
+                if is_map(node_schema) and "env" in path[-2:-1]:
+                    value = _env_string(errs, value, here)
+                node[part] = copy.deepcopy(value)
+                _record(sources, path, here, value)
+                break
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                errs.add(here, f"{'.'.join(map(str, path))} is not a mapping")
+                break
+            node_schema = child
+
+
+def _source_of(sources: dict[tuple, str], path: tuple, fallback: str) -> str:
+    """The spec key a values path came from: the longest recorded prefix."""
+    for end in range(len(path), -1, -1):
+        found = sources.get(path[:end])
+        if found is not None:
+            if end == len(path):
+                return found
+            return join_key(found, *path[end:]) if found != fallback else join_key(found, *path)
+    return fallback
+
+
+def _record(sources: dict, path: tuple, key: str, value) -> None:
+    sources[path] = key
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _record(sources, (*path, k), join_key(key, str(k)), v)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _record(sources, (*path, i), join_key(key, i), v)
+
+
+def _deep_merge(base: dict, *overrides: dict) -> dict:
+    """Mappings merge key by key; anything else (lists included) is replaced."""
+    out = dict(base)
+    for override in overrides:
+        for key, value in override.items():
+            if isinstance(value, dict) and isinstance(out.get(key), dict):
+                out[key] = _deep_merge(out[key], value)
+            else:
+                out[key] = copy.deepcopy(value)
+    return out
+
+
+def _split_image(image: str) -> tuple[str, str]:
+    """`repo[:tag]` → (repo, tag); a port in the registry host is not a tag."""
+    head, _, last = image.rpartition("/")
+    if ":" in last:
+        name, _, tag = last.partition(":")
+        return (f"{head}/{name}" if head else name), tag
+    return image, ""
+
+
+def _env_string(errs, value, where: str):
+    """Kubernetes env values are strings; spec scalars are converted the way they read."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    errs.add(where, f"expected a string value, got {type_name(value)}")
+    return ""
+
+
+def _features(errs, raw, where) -> dict[str, bool]:
+    out = dict.fromkeys(FEATURES, False)
+    if not isinstance(raw, dict):
+        errs.add(where, f"expected a mapping like {{pdb: 'true'}}, got {type_name(raw)}")
+        return out
+    for name, value in raw.items():
+        here = join_key(where, str(name))
+        if name not in FEATURES:
+            errs.add(here, f"unknown feature{did_you_mean(str(name), FEATURES)}; expected one of: {', '.join(FEATURES)}")
+        elif isinstance(value, bool):
+            out[name] = value
+        elif isinstance(value, str) and value.lower() in ("true", "false"):
+            out[name] = value.lower() == "true"
+        else:
+            errs.add(here, f"expected true or false (boolean or string), got {value!r}")
+    return out
+
+
+def _chart_apps(errs, raw, where) -> dict[str, dict | None]:
+    if isinstance(raw, list):
+        entries = {}
+        for index, name in enumerate(raw):
+            if not isinstance(name, str) or not IDENTIFIER.match(name):
+                errs.add(join_key(where, index), _identifier_message(name, "app name"))
+            elif name in entries:
+                errs.add(join_key(where, index), f"app {name!r} is listed twice")
+            else:
+                entries[name] = None
+    elif isinstance(raw, dict):
+        entries = {}
+        for name, settings in raw.items():
+            if not isinstance(name, str) or not IDENTIFIER.match(name):
+                errs.add(join_key(where, str(name)), _identifier_message(name, "app name"))
+            else:
+                entries[name] = settings if settings is not None else {}
+    else:
+        errs.add(where, f"expected a list of app names or a mapping of app settings, got {type_name(raw)}")
+        return {}
+    if not entries and not errs.problems:
+        errs.add(where, "expected at least one app")
+    return entries
+
+
+def _mapping(errs, raw, where) -> dict:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        errs.add(where, f"expected a mapping, got {type_name(raw)}")
+        return {}
+    return raw
+
+
+def _string(errs, chart: dict, key: str, where: str, default: str) -> str:
+    value = chart.get(key, default)
+    if not isinstance(value, str):
+        errs.add(join_key(where, key), f"expected a string (quote it), got {type_name(value)}")
+        return ""
+    return value
+
+
+def _unknown_keys(errs, mapping: dict, known, where: str) -> None:
+    for key in mapping:
+        if key not in known:
+            errs.add(
+                join_key(where, str(key)),
+                f"unknown key{did_you_mean(str(key), known)}; expected one of: {', '.join(known)}",
+            )
+
+
+def _identifier_message(value, what: str) -> str:
+    return f"invalid {what} {value!r}: expected a letter, then letters, digits, '_' or '-', ending with a letter or digit, at most 63 characters"

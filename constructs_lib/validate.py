@@ -1,0 +1,134 @@
+"""A small JSON Schema (draft-07 subset) checker for our own schemas, with key paths.
+
+The generator checks the spec against exactly the schema it writes as
+values.schema.json, so generation refuses what Helm would refuse later.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from .errors import did_you_mean
+from .loader import type_name
+
+_TYPES = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+}
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "boolean": "a boolean",
+    "integer": "an integer",
+    "number": "a number",
+}
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
+def resolve(schema: dict, root: dict) -> dict:
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    node = root
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def check(value, schema: dict, root: dict | None = None, path: tuple = ()) -> list[tuple[tuple, str]]:
+    """Every violation as (path, message); empty when the value conforms."""
+    root = root or schema
+    schema = resolve(schema, root)
+    if "anyOf" in schema:
+        if any(not check(value, option, root, path) for option in schema["anyOf"]):
+            return []
+        return [(path, f"expected {_describe_any(schema['anyOf'])}, got {_show(value)}")]
+    if "enum" in schema:
+        if any(v == value and type(v) is type(value) for v in schema["enum"]):
+            return []
+        return [(path, f"expected one of {', '.join(map(repr, schema['enum']))}, got {_show(value)}")]
+    wanted = schema.get("type")
+    if wanted and not _TYPES[wanted](value):
+        return [(path, f"expected {_TYPE_WORDS[wanted]}, got {type_name(value)}")]
+    errors: list[tuple[tuple, str]] = []
+    if wanted == "object":
+        errors += _check_object(value, schema, root, path)
+    elif wanted == "array":
+        for index, item in enumerate(value):
+            errors += check(item, schema.get("items", {}), root, (*path, index))
+    elif wanted == "string":
+        if len(value) < schema.get("minLength", 0):
+            errors.append((path, "expected a non-empty string"))
+        elif "pattern" in schema and not _regex(schema["pattern"]).search(value):
+            errors.append((path, f"{value!r} does not match {schema['pattern']}"))
+    elif wanted in ("integer", "number"):
+        if "minimum" in schema and value < schema["minimum"]:
+            errors.append((path, f"expected at least {schema['minimum']}, got {value}"))
+        if "maximum" in schema and value > schema["maximum"]:
+            errors.append((path, f"expected at most {schema['maximum']}, got {value}"))
+    return errors
+
+
+def _check_object(value: dict, schema: dict, root: dict, path: tuple) -> list:
+    errors = []
+    props = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    names = schema.get("propertyNames")
+    for key, item in value.items():
+        if not isinstance(key, str):
+            errors.append(((*path, str(key)), f"expected a string key, got {type_name(key)}"))
+        elif key in props:
+            errors += check(item, props[key], root, (*path, key))
+        elif extra is False:
+            hint = did_you_mean(key, props)
+            allowed = ", ".join(sorted(props))
+            errors.append(((*path, key), f"unknown key{hint}; expected one of: {allowed}"))
+        elif isinstance(extra, dict):
+            if names and not _regex(names["pattern"]).search(key):
+                errors.append(((*path, key), f"invalid name {key!r} (expected {names['pattern']})"))
+            errors += check(item, extra, root, (*path, key))
+    for key in schema.get("required", []):
+        if key not in value:
+            errors.append(((*path, key), "missing required key"))
+    return errors
+
+
+def child_schema(schema: dict, key: str, root: dict) -> dict | None:
+    """The schema of `key` inside an object schema; None when the object has no such key."""
+    schema = resolve(schema, root)
+    if schema.get("type") != "object":
+        return None
+    if key in schema.get("properties", {}):
+        return resolve(schema["properties"][key], root)
+    extra = schema.get("additionalProperties", True)
+    return extra if isinstance(extra, dict) else None
+
+
+def is_map(schema: dict) -> bool:
+    """An object whose keys are free (env, annotations): dotted paths end at it."""
+    return schema.get("type") == "object" and not schema.get("properties") and isinstance(schema.get("additionalProperties"), dict)
+
+
+def _describe_any(options: list) -> str:
+    words = []
+    for option in options:
+        word = _TYPE_WORDS.get(option.get("type"), "a value")
+        if "pattern" in option:
+            word += " like '50%'"
+        words.append(word)
+    return " or ".join(words)
+
+
+def _show(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs everything the generator and its tests need, offline-safe afterwards.
+#
+#   scripts/setup.sh            Python venv + cdk8s CLI (enough to generate charts)
+#   scripts/setup.sh --test     also Helm 3 and 4, checkov (what the tests need)
+#
+# Tools built from source are cached outside the clone, keyed by version, in
+# $EHCF_CACHE (default ~/.cache/enhanced-helm-charts), and linked into .tools/bin.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+HELM3_VERSION=v3.22.0
+HELM4_VERSION=v4.3.1
+CHECKOV_VERSION=3.3.30
+CACHE=${EHCF_CACHE:-$HOME/.cache/enhanced-helm-charts}
+TOOLS_BIN=$PWD/.tools/bin
+mode=${1:-}
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+mkdir -p "$CACHE" "$TOOLS_BIN"
+
+# Python: the project's own virtualenv, refreshed when requirements change.
+req_stamp=$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.stamp 2>/dev/null)" != "$req_stamp" ]; then
+  log "python venv"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . 2>/dev/null \
+    || .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+  echo "$req_stamp" > .venv/.stamp
+fi
+
+# cdk8s CLI, pinned in package.json / package-lock.json.
+if [ ! -x node_modules/.bin/cdk8s ]; then
+  log "cdk8s CLI (npm)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+[ "$mode" = "--test" ] || exit 0
+
+# Helm 3 and 4 from the Go module proxy, built once per version.
+build_helm() { # major version
+  local major=$1 version=$2 dir="$CACHE/helm-$2"
+  if [ ! -x "$dir/helm" ]; then
+    log "building helm $version (first time only)"
+    GOBIN="$dir.tmp" go install "helm.sh/helm/v$major/cmd/helm@$version"
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  ln -sf "$dir/helm" "$TOOLS_BIN/helm$major"
+}
+build_helm 3 "$HELM3_VERSION"
+build_helm 4 "$HELM4_VERSION"
+
+# checkov lives in its own virtualenv: its pins conflict with our test deps.
+ck="$CACHE/checkov-$CHECKOV_VERSION"
+if [ ! -x "$ck/bin/checkov" ]; then
+  log "checkov $CHECKOV_VERSION (first time only)"
+  rm -rf "$ck.tmp" && python3 -m venv "$ck.tmp"
+  "$ck.tmp/bin/pip" install -q --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+  rm -rf "$ck" && mv "$ck.tmp" "$ck"
+  # venv scripts carry absolute shebangs; re-point them after the move.
+  sed -i "1s|$ck.tmp|$ck|" "$ck"/bin/*
+fi
+ln -sf "$ck/bin/checkov" "$TOOLS_BIN/checkov"
+log "ready: $(ls "$TOOLS_BIN" | tr '\n' ' ')"
