@@ -36,9 +36,9 @@ def did_you_mean(word: str, choices) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def join_key(*parts) -> str:
-    """Key path `charts.prod.apps.api.replicas`; list indexes as `[0]`, dotted keys quoted."""
-    out = ""
+def join_key(base: str, *parts) -> str:
+    """`base` (a key path already) extended by raw keys: list indexes as `[0]`, dotted keys quoted."""
+    out = base
     for part in parts:
         if isinstance(part, int):
             out += f"[{part}]"

@@ -1,0 +1,112 @@
+"""Shared fixtures: the real tools (helm 3 and 4, cdk8s CLI) and the example output."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from constructs_lib.cli import default_specs  # noqa: E402
+from constructs_lib.pipeline import build_all, load_models, write_outputs  # noqa: E402
+
+TOOLS = ROOT / ".tools" / "bin"
+HELMS = ("helm3", "helm4")
+EXAMPLE_CHARTS = (
+    "batch-jobs-chart",
+    "demo-api-chart",
+    "manman-production-chart",
+    "myapp-dev-chart",
+    "myapp-prod-chart",
+    "myapp-staging-chart",
+)
+# Fields only a Helm release knows; the synth cannot (design: default render equals synth).
+RELEASE_LABELS = ("app.kubernetes.io/instance", "app.kubernetes.io/managed-by", "helm.sh/chart")
+
+
+def tool(name: str) -> Path:
+    """A tool from .tools/bin (scripts/setup.sh --test); missing fails in CI, skips locally."""
+    path = TOOLS / name
+    if not path.exists():
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+        message = f"{name} not installed: run scripts/setup.sh --test"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(params=HELMS)
+def helm(request) -> Path:
+    """Each test using it runs once with Helm 3 and once with Helm 4."""
+    return tool(request.param)
+
+
+def run_helm(helm: Path, *args, check: bool = True) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "HELM_CACHE_HOME": "/tmp/ehcf-helm/cache",
+        "HELM_CONFIG_HOME": "/tmp/ehcf-helm/config",
+        "HELM_DATA_HOME": "/tmp/ehcf-helm/data",
+    }
+    result = subprocess.run([str(helm), *map(str, args)], capture_output=True, text=True, env=env)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{helm.name} {' '.join(map(str, args))} failed:\n{result.stderr}")
+    return result
+
+
+def render(helm: Path, chart, *args, namespace: str = "apps") -> list[dict]:
+    """Objects of `helm template` (hooks included), in render order."""
+    out = run_helm(helm, "template", "release", chart, "--namespace", namespace, *args).stdout
+    return [doc for doc in yaml.safe_load_all(out) if doc]
+
+
+def strip_release_fields(obj: dict) -> dict:
+    """The object without what only a release knows (namespace, release labels)."""
+    meta = dict(obj["metadata"])
+    meta.pop("namespace", None)
+    labels = {k: v for k, v in meta.get("labels", {}).items() if k not in RELEASE_LABELS}
+    if labels:
+        meta["labels"] = labels
+    else:
+        meta.pop("labels", None)
+    return {**obj, "metadata": meta}
+
+
+def by_identity(objects: list[dict]) -> dict[tuple[str, str], dict]:
+    return {(o["kind"], o["metadata"]["name"]): o for o in objects}
+
+
+@pytest.fixture(scope="session")
+def example_builds():
+    """Every example spec built in-process once per session."""
+    return {b.model.name: b for b in build_all(load_models(default_specs()))}
+
+
+@pytest.fixture(scope="session")
+def example_out(example_builds, tmp_path_factory) -> Path:
+    """The examples written as `python main.py --out DIR` writes them."""
+    out = tmp_path_factory.mktemp("examples")
+    write_outputs(list(example_builds.values()), out)
+    return out
+
+
+def run_cli(*args, cwd: Path = ROOT, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """`python main.py ...` as users run it."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )

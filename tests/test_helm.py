@@ -1,0 +1,239 @@
+"""The Helm charts, checked with real Helm 3 and 4."""
+
+import hashlib
+import json
+
+import pytest
+import yaml
+from conftest import EXAMPLE_CHARTS, by_identity, render, run_cli, run_helm, strip_release_fields
+
+MANMAN = "manman-production-chart"
+
+
+def chart_dir(out, name):
+    return out / "charts" / name
+
+
+def package(out, name, builds):
+    return out / "packages" / builds[name].package_name
+
+
+@pytest.mark.parametrize("name", EXAMPLE_CHARTS)
+def test_lint_strict_passes_on_dir_and_package(helm, example_out, example_builds, name):
+    for target in (chart_dir(example_out, name), package(example_out, name, example_builds)):
+        result = run_helm(helm, "lint", "--strict", target)
+        assert "0 chart(s) failed" in result.stdout
+        assert "[WARNING]" not in result.stdout and "[ERROR]" not in result.stdout
+
+
+@pytest.mark.parametrize("name", EXAMPLE_CHARTS)
+def test_default_render_equals_synth(helm, example_out, example_builds, name):
+    rendered = render(helm, package(example_out, name, example_builds))
+    for obj in rendered:
+        assert obj["metadata"]["namespace"] == "apps"
+        assert obj["metadata"]["labels"]["app.kubernetes.io/instance"] == "release"
+    rendered = by_identity([strip_release_fields(o) for o in rendered])
+    synth = by_identity(example_builds[name].objects)
+    assert rendered.keys() == synth.keys()
+    for key, obj in synth.items():
+        assert rendered[key] == obj, key
+
+
+def test_disabling_an_app_removes_all_its_objects_and_its_ingress_path(helm, example_out):
+    objects = render(helm, chart_dir(example_out, MANMAN), "--set", "manman.apps.experience_api.enabled=false")
+    names = {o["metadata"]["name"] for o in objects}
+    assert not any("experience-api" in n for n in names)
+    (ingress,) = (o for o in objects if o["kind"] == "Ingress")
+    paths = [p["path"] for p in ingress["spec"]["rules"][0]["http"]["paths"]]
+    assert paths == ["/status-api", "/worker-dal-api"]
+
+
+def test_disabling_every_routed_app_removes_the_ingress(helm, example_out):
+    sets = [f"--set=manman.apps.{a}.ingress.enabled=false" for a in ("experience_api", "status_api", "worker_dal_api")]
+    objects = render(helm, chart_dir(example_out, MANMAN), *sets)
+    assert not [o for o in objects if o["kind"] == "Ingress"]
+
+
+def deployment(objects, name):
+    return next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == name)
+
+
+def test_replicas_knob_and_autoscaling_owns_replicas(helm, example_out):
+    objects = render(helm, chart_dir(example_out, MANMAN), "--set", "manman.apps.status_processor.replicas=3")
+    assert deployment(objects, "manman-production-chart-status-processor")["spec"]["replicas"] == 3
+    api = deployment(objects, "manman-production-chart-status-api")
+    assert "replicas" not in api["spec"]  # the HPA owns it
+    objects = render(
+        helm,
+        chart_dir(example_out, MANMAN),
+        "--set",
+        "manman.apps.status_api.autoscaling.enabled=false",
+        "--set",
+        "manman.apps.status_api.replicas=4",
+    )
+    assert deployment(objects, "manman-production-chart-status-api")["spec"]["replicas"] == 4
+    assert "manman-production-chart-status-api-hpa" not in {o["metadata"]["name"] for o in objects}
+
+
+def test_knobs_change_exactly_their_fields(helm, example_out, example_builds):
+    base = by_identity(render(helm, chart_dir(example_out, MANMAN)))
+    changed = by_identity(
+        render(
+            helm,
+            chart_dir(example_out, MANMAN),
+            "--set",
+            "manman.apps.experience_api.image.tag=9.9.9",
+            "--set",
+            "manman.apps.experience_api.port=9000",
+            "--set",
+            "manman.apps.experience_api.healthPath=/ready",
+            "--set",
+            "manman.apps.experience_api.resources.limits.memory=1Gi",
+            "--set-string",
+            "manman.apps.experience_api.env.EXTRA=1",
+            "--set",
+            "global.env.APP_ENV=staging",
+            "--set",
+            "manman.apps.experience_api.autoscaling.maxReplicas=30",
+            "--set",
+            "manman.apps.experience_api.podDisruptionBudget.minAvailable=50%",
+            "--set",
+            "manman.apps.experience_api.ingress.path=/xp",
+            "--set",
+            "ingress.host=other.example.com",
+        )
+    )
+    name = "manman-production-chart-experience-api"
+    c = changed[("Deployment", name)]["spec"]["template"]["spec"]["containers"][0]
+    assert c["image"] == "registry.example.com/manman/experience-api:9.9.9"
+    assert c["ports"][0]["containerPort"] == 9000
+    assert c["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert c["resources"]["limits"] == {"cpu": "500m", "memory": "1Gi"}
+    assert c["env"] == [{"name": "APP_ENV", "value": "staging"}, {"name": "EXTRA", "value": "1"}]
+    other = changed[("Deployment", "manman-production-chart-status-api")]["spec"]["template"]["spec"]["containers"][0]
+    assert other["env"] == [{"name": "APP_ENV", "value": "staging"}]
+    assert changed[("Service", f"{name}-service")]["spec"]["ports"][0]["port"] == 9000
+    assert changed[("HorizontalPodAutoscaler", f"{name}-hpa")]["spec"]["maxReplicas"] == 30
+    pdb = changed[("PodDisruptionBudget", f"{name}-pdb")]["spec"]
+    assert pdb["minAvailable"] == "50%" and "maxUnavailable" not in pdb
+    rule = changed[("Ingress", "manman-production-chart-ingress")]["spec"]["rules"][0]
+    assert rule["host"] == "other.example.com"
+    assert rule["http"]["paths"][0]["path"] == "/xp"
+    untouched = ("PodDisruptionBudget", "manman-production-chart-status-api-pdb")
+    assert changed[untouched] == base[untouched]
+
+
+def test_app_env_wins_over_global_env_without_duplicates(helm, example_out):
+    objects = render(helm, chart_dir(example_out, MANMAN), "--set", "manman.apps.status_api.env.APP_ENV=canary")
+    env = deployment(objects, "manman-production-chart-status-api")["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert env == [{"name": "APP_ENV", "value": "canary"}]
+
+
+def test_big_numbers_render_as_integers(helm, example_out, tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"manman": {"apps": {"status_processor": {"replicas": 1000}}}}))
+    objects = render(helm, chart_dir(example_out, MANMAN), "-f", values)
+    assert deployment(objects, "manman-production-chart-status-processor")["spec"]["replicas"] == 1000
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--set", "manman.apps.status_api.no_such_key=1"], "no_such_key"),
+        (["--set", "manman.apps.status_api.replicas=many"], "replicas"),
+        (["--set", "manman.apps.status_api.port=70000"], "port"),
+        (["--set", "manman.apps.status_api.type=processor"], "type"),
+        (
+            ["--set", "manman.apps.status_api.autoscaling.minReplicas=5", "--set", "manman.apps.status_api.autoscaling.maxReplicas=3"],
+            "manman.apps.status_api.autoscaling.minReplicas: minReplicas must not exceed maxReplicas",
+        ),
+        (
+            ["--set", "manman.apps.status_processor.podDisruptionBudget.minAvailable=1"],
+            "manman.apps.status_processor.podDisruptionBudget.minAvailable: minAvailable 1 with 1 pod(s) would block every node drain",
+        ),
+        (["--set", "manman.apps.status_api.podDisruptionBudget.minAvailable=100%"], "would block every node drain"),
+        (["--set", "manman.apps.status_api.podDisruptionBudget.maxUnavailable=0"], "maxUnavailable 0 would block"),
+        (
+            [
+                "--set",
+                "manman.apps.status_api.podDisruptionBudget.minAvailable=1",
+                "--set",
+                "manman.apps.status_api.podDisruptionBudget.maxUnavailable=1",
+            ],
+            "set either minAvailable or maxUnavailable, not both",
+        ),
+        (["--set", "manman.apps.status_api.ingress.path=/experience-api"], "is already used by app"),
+        (["--set", "ingress.tls.enabled=true"], "ingress.tls.configs: tls.enabled needs at least one config"),
+        (["--set", "nosuch.key=1"], "nosuch"),
+    ],
+)
+def test_bad_values_fail_with_a_message_naming_the_key(helm, example_out, args, expected):
+    result = run_helm(helm, "template", "r", chart_dir(example_out, MANMAN), *args, check=False)
+    assert result.returncode != 0
+    assert expected in result.stderr
+
+
+def test_schema_is_strict_and_self_contained(example_builds):
+    for build in example_builds.values():
+        schema = json.loads(build.files["values.schema.json"])
+        assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+        text = json.dumps(schema)
+        assert '"$ref": "http' not in text and '"$ref": "file' not in text
+        stack = [schema]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if node.get("type") == "object" and "properties" in node:
+                    assert node.get("additionalProperties") is False
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+
+
+def test_values_yaml_layout(example_builds):
+    values = yaml.safe_load(example_builds[MANMAN].files["values.yaml"])
+    assert list(values) == ["global", "manman", "ingress"]
+    apps = values["manman"]["apps"]
+    assert list(apps) == ["experience_api", "status_api", "worker_dal_api", "status_processor"]
+    assert apps["worker_dal_api"]["type"] == "api"
+    assert apps["status_processor"]["type"] == "processor"
+    assert apps["status_processor"]["podDisruptionBudget"] == {"enabled": True}
+    assert "autoscaling" not in apps["status_processor"] and "ingress" not in apps["status_processor"]
+    assert values["global"]["env"] == {"APP_ENV": "production"}
+    assert values["ingress"]["host"] == "api.manman.com"
+
+
+def test_packages_are_byte_reproducible(tmp_path, example_builds):
+    first = run_cli("--out", tmp_path / "a")
+    second = run_cli("--out", tmp_path / "b")
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    for name, build in example_builds.items():
+        a = (tmp_path / "a" / "packages" / build.package_name).read_bytes()
+        b = (tmp_path / "b" / "packages" / build.package_name).read_bytes()
+        assert hashlib.sha256(a).hexdigest() == hashlib.sha256(b).hexdigest()
+        assert a == build.package, f"{name}: CLI and in-process packages differ"
+        chart_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a" / "charts" / name).rglob("*"))
+        for rel in chart_a:
+            path_a, path_b = tmp_path / "a" / rel, tmp_path / "b" / rel
+            assert path_a.is_dir() or path_a.read_bytes() == path_b.read_bytes()
+
+
+def test_helm_reads_the_package(helm, example_out, example_builds):
+    for name in EXAMPLE_CHARTS:
+        shown = yaml.safe_load(run_helm(helm, "show", "chart", package(example_out, name, example_builds)).stdout)
+        assert shown["name"] == name and shown["apiVersion"] == "v2"
+        assert shown["version"] == example_builds[name].model.version
+
+
+def test_plain_job_name_follows_its_inputs_and_hook_job_keeps_its_name(helm, example_out):
+    chart = chart_dir(example_out, "batch-jobs-chart")
+    jobs = {o["metadata"]["name"] for o in render(helm, chart) if o["kind"] == "Job"}
+    changed = {
+        o["metadata"]["name"]
+        for o in render(helm, chart, "--set", "batch.apps.nightly_report.image.tag=2.0.0", "--set", "batch.apps.db_migrate.image.tag=2.0.0")
+        if o["kind"] == "Job"
+    }
+    assert "batch-jobs-chart-db-migrate" in jobs and "batch-jobs-chart-db-migrate" in changed
+    (old,) = (j for j in jobs if j.startswith("batch-jobs-chart-nightly-report-"))
+    (new,) = (j for j in changed if j.startswith("batch-jobs-chart-nightly-report-"))
+    assert old != new

@@ -1,0 +1,119 @@
+"""The spec model: defaults, features, custom values and the values layout."""
+
+import pytest
+
+from constructs_lib import SpecError, parse_spec
+
+
+def chart(apps, **extra):
+    return parse_spec({"domain": "shop", "charts": {"web": {"apps": apps, **extra}}}, "spec.yaml")[0]
+
+
+def problems(doc):
+    with pytest.raises(SpecError) as err:
+        parse_spec(doc, "spec.yaml")
+    return [(p.key, p.message) for p in err.value.problems]
+
+
+def test_defaults_of_an_api_app():
+    model = chart(["cart_api"])
+    values = model.values["shop"]["apps"]["cart_api"]
+    assert values["type"] == "api"
+    assert values["port"] == 8000 and values["healthPath"] == "/health"
+    assert values["image"] == {"repository": "registry.example.com/shop-cart-api", "tag": "0.1.0", "pullPolicy": "Always"}
+    assert "podDisruptionBudget" not in values and "autoscaling" not in values and "ingress" not in values
+    assert "ingress" not in model.values
+
+
+def test_detected_type_is_visible_and_explicit_type_wins():
+    model = chart({"status_processor": None, "worker_dal_api": None, "odd_worker": {"type": "api"}})
+    types = {k: v["type"] for k, v in model.values["shop"]["apps"].items()}
+    assert types == {"status_processor": "processor", "worker_dal_api": "api", "odd_worker": "api"}
+
+
+@pytest.mark.parametrize("value", [True, "true", "TRUE", "True"])
+def test_feature_flags_accept_booleans_and_strings(value):
+    model = chart(["cart_api", "email_worker"], features={"pdb": value, "hpa": value, "ingress": value})
+    apps = model.values["shop"]["apps"]
+    assert apps["cart_api"]["podDisruptionBudget"] == {"enabled": True}
+    assert apps["email_worker"]["podDisruptionBudget"] == {"enabled": True}
+    assert "autoscaling" in apps["cart_api"] and "autoscaling" not in apps["email_worker"]
+    assert apps["cart_api"]["ingress"] == {"enabled": True, "path": "/cart-api", "pathType": "Prefix"}
+
+
+@pytest.mark.parametrize("value", ["yes", "1", 1, None, "on"])
+def test_feature_flags_refuse_anything_else(value):
+    found = problems({"domain": "shop", "charts": {"web": {"apps": ["a_api"], "features": {"pdb": value}}}})
+    assert found == [("charts.web.features.pdb", f"expected true or false (boolean or string), got {value!r}")]
+
+
+def test_custom_values_set_nested_values_and_unknown_paths_fail():
+    model = chart(["cart_api"], features={"ingress": True}, custom_values={"global.env.APP_ENV": "prod", "ingress.host": "shop.example.com"})
+    assert model.values["global"]["env"] == {"APP_ENV": "prod"}
+    assert model.ingress["host"] == "shop.example.com"
+    found = problems({"domain": "shop", "charts": {"web": {"apps": ["a_api"], "custom_values": {"ingres.host": "x"}}}})
+    assert found[0][0] == 'charts.web.custom_values."ingres.host"'
+    assert "no value 'ingres'" in found[0][1]
+
+
+def test_command_string_is_split_shell_style_and_image_string_is_a_repository():
+    model = parse_spec(
+        {
+            "domain": "shop",
+            "apps": {"cart_api": {"command": "start --name 'my service'", "image": "reg:5000/team/cart:1.2"}},
+            "charts": {"web": {"apps": ["cart_api"]}},
+        },
+        "spec.yaml",
+    )[0]
+    values = model.values["shop"]["apps"]["cart_api"]
+    assert values["command"] == ["start", "--name", "my service"]
+    assert values["image"]["repository"] == "reg:5000/team/cart" and values["image"]["tag"] == "1.2"
+
+
+def test_chart_settings_override_release_metadata_and_env_is_strings():
+    model = parse_spec(
+        {
+            "domain": "shop",
+            "apps": {"cart_api": {"replicas": 3, "env": {"A": 1, "B": True}, "description": "Cart"}},
+            "charts": {"web": {"apps": {"cart_api": {"replicas": 5}}}},
+        },
+        "spec.yaml",
+    )[0]
+    app = model.apps[0]
+    assert app.values["replicas"] == 5
+    assert app.values["env"] == {"A": "1", "B": "true"}
+    assert app.meta.description == "Cart"
+
+
+def test_pdb_that_blocks_drains_is_refused():
+    found = problems(
+        {"domain": "shop", "charts": {"web": {"apps": {"cart_api": {"replicas": 1, "podDisruptionBudget": {"enabled": True, "minAvailable": 1}}}}}}
+    )
+    assert found == [
+        (
+            "charts.web.apps.cart_api.podDisruptionBudget.minAvailable",
+            "minAvailable 1 with 1 pod(s) would block every node drain; use a lower value or maxUnavailable",
+        )
+    ]
+
+
+def test_several_problems_are_reported_together():
+    found = problems({"domain": "shop", "charts": {"web": {"apps": {"cart_api": {"replicas": -1, "port": "80", "colour": "red"}}}}})
+    keys = {k for k, _ in found}
+    assert keys == {"charts.web.apps.cart_api.replicas", "charts.web.apps.cart_api.port", "charts.web.apps.cart_api.colour"}
+
+
+def test_names_colliding_after_sanitizing_are_errors():
+    found = problems({"domain": "shop", "charts": {"web": {"apps": ["my_api", "my-api"]}}})
+    assert found[0][0] == "charts.web.apps.my-api"
+    assert "collides" in found[0][1]
+
+
+def test_duplicate_ingress_paths_are_errors():
+    found = problems(
+        {
+            "domain": "shop",
+            "charts": {"web": {"features": {"ingress": True}, "apps": {"a_api": {"ingress": {"path": "/x"}}, "b_api": {"ingress": {"path": "/x"}}}}},
+        }
+    )
+    assert found == [("charts.web.apps.b_api.ingress.path", "path /x is already used by app a_api")]
