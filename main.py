@@ -13,6 +13,9 @@ import sys
 if not sys.flags.optimize and os.environ.get("EHCF_NO_REEXEC") != "1":
     os.execv(sys.executable, [sys.executable, "-O", *sys.argv])
 
+# jsii prints a large banner on Node 20 (past its support window); it works, and the
+# banner would break the one-line error contract on stderr.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from constructs_lib.cli import main

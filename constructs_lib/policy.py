@@ -7,10 +7,23 @@ from __future__ import annotations
 
 from .model import App
 
-SKIPS: dict[str, str] = {}
+# Apply to every workload.
+ALWAYS = {
+    "CKV_K8S_43": "images are pinned by tag (the chart appVersion); digests are not part of the spec",
+    "CKV2_K8S_6": "who may reach the app depends on the cluster ingress controller and CNI; add a NetworkPolicy per cluster",
+}
+# Apply to workloads without an HTTP health endpoint (processors without healthPath, jobs).
+NO_HEALTH_ENDPOINT = {
+    "CKV_K8S_8": "no health endpoint declared (processor or job); set healthPath to get probes",
+    "CKV_K8S_9": "no health endpoint declared (processor or job); set healthPath to get probes",
+}
+
+
+def policy_skips(app: App) -> dict[str, str]:
+    return {**ALWAYS, **({} if app.has_health else NO_HEALTH_ENDPOINT)}
 
 
 def policy_annotations(app: App) -> dict[str, str]:
     """`checkov.io/skipN: CHECK=reason` annotations for this app's workload."""
-    skips = dict(SKIPS)
-    return {f"checkov.io/skip{i}": f"{check}={reason}" for i, (check, reason) in enumerate(sorted(skips.items()), 1)}
+    skips = sorted(policy_skips(app).items())
+    return {f"checkov.io/skip{i}": f"{check}={reason}" for i, (check, reason) in enumerate(skips, 1)}

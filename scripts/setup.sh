@@ -53,13 +53,11 @@ build_helm 4 "$HELM4_VERSION"
 
 # checkov lives in its own virtualenv: its pins conflict with our test deps.
 ck="$CACHE/checkov-$CHECKOV_VERSION"
-if [ ! -x "$ck/bin/checkov" ]; then
+if [ ! -f "$ck/.complete" ]; then
   log "checkov $CHECKOV_VERSION (first time only)"
-  rm -rf "$ck.tmp" && python3 -m venv "$ck.tmp"
-  "$ck.tmp/bin/pip" install -q --disable-pip-version-check "checkov==$CHECKOV_VERSION"
-  rm -rf "$ck" && mv "$ck.tmp" "$ck"
-  # venv scripts carry absolute shebangs; re-point them after the move.
-  sed -i "1s|$ck.tmp|$ck|" "$ck"/bin/*
+  rm -rf "$ck" && python3 -m venv "$ck"
+  "$ck/bin/pip" install -q --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+  touch "$ck/.complete"  # a half-finished install is redone, never used
 fi
 ln -sf "$ck/bin/checkov" "$TOOLS_BIN/checkov"
 log "ready: $(ls "$TOOLS_BIN" | tr '\n' ' ')"
