@@ -7,14 +7,35 @@ Use the constructs in your own cdk8s app:
     DomainChart(cdk8s.App(), models[0])
 """
 
-from .chart import DomainChart
+import importlib
+
 from .errors import Problem, SpecError
-from .ingress import DomainIngress
 from .model import App, ChartModel
-from .optional import OptionalHpa, OptionalPdb
-from .pipeline import ChartBuild, build_all, load_models
-from .services import ApiService, JobService, ProcessorService
-from .spec import load_charts, parse_spec
+from .spec import load_charts, load_models, parse_spec
+
+# Names that need cdk8s or constructs are loaded on first use: importing those starts the
+# jsii runtime (a Node process, about a second), which reading and validating
+# specs never needs, so a bad spec fails fast.
+_LAZY = {
+    "DomainChart": ".chart",
+    "DomainIngress": ".ingress",
+    "OptionalHpa": ".optional",
+    "OptionalPdb": ".optional",
+    "ChartBuild": ".pipeline",
+    "build_all": ".pipeline",
+    "ApiService": ".services",
+    "JobService": ".services",
+    "ProcessorService": ".services",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ApiService",

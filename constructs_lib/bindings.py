@@ -110,5 +110,29 @@ class BoundConstruct(Construct):
         )
         for key, value in body.items():
             api_object.add_json_patch(cdk8s.JsonPatch.add(f"/{key}", value))
-        self.bound.append(Bound(api_object, kind, metadata["name"], template, app_key, guard, bindings or {}, variables or {}))
+        self.record(
+            api_object,
+            kind,
+            metadata["name"],
+            template=template,
+            app_key=app_key,
+            guard=guard,
+            bindings=bindings,
+            variables=variables,
+        )
         return api_object
+
+    def record(
+        self,
+        api_object: cdk8s.ApiObject,
+        kind: str,
+        name: str,
+        *,
+        template: str,
+        app_key: str | None,
+        guard: str | None = None,
+        bindings: dict | None = None,
+        variables: dict | None = None,
+    ) -> None:
+        """Record an object for the Helm wrapper (also one built elsewhere, e.g. an imported CRD class)."""
+        self.bound.append(Bound(api_object, kind, name, template, app_key, guard, bindings or {}, variables or {}))

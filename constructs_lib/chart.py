@@ -11,9 +11,12 @@ from .bindings import Bound, BoundConstruct
 from .ingress import DomainIngress, routed_apps
 from .model import App, ChartModel
 from .naming import API, JOB, PROCESSOR
+from .monitoring import OptionalServiceMonitor
 from .optional import OptionalHpa, OptionalPdb
 from .services import ApiService, JobService, ProcessorService
 
+# Per-app blocks whose `enabled` decides whether an object (or Ingress path) exists.
+TOGGLED_BLOCKS = ("podDisruptionBudget", "autoscaling", "ingress", "metrics")
 SERVICE_CONSTRUCTS = {API: ApiService, PROCESSOR: ProcessorService, JOB: JobService}
 
 
@@ -31,6 +34,8 @@ class DomainChart(cdk8s.Chart):
                 OptionalPdb(self, f"{app.key}-pdb", model, app)
             if app.feature_on("autoscaling"):
                 OptionalHpa(self, f"{app.key}-hpa", model, app)
+            if app.type == API and app.feature_on("metrics"):
+                OptionalServiceMonitor(self, f"{app.key}-monitor", model, app)
         if model.ingress and model.ingress["enabled"] and routed_apps(model):
             DomainIngress(self, "ingress", model)
 
@@ -44,7 +49,7 @@ def everything_enabled(model: ChartModel) -> ChartModel:
 
     def on(app: App) -> App:
         values = {**app.values, "enabled": True}
-        for key in ("podDisruptionBudget", "autoscaling", "ingress"):
+        for key in TOGGLED_BLOCKS:
             if key in values:
                 values[key] = {**values[key], "enabled": True}
         return dataclasses.replace(app, values=values)
@@ -57,8 +62,5 @@ def everything_enabled(model: ChartModel) -> ChartModel:
 
 def needs_everything_enabled(model: ChartModel) -> bool:
     """True when some object is switched off by default (so the synth lacks its template)."""
-    off = any(
-        not app.enabled or any(key in app.values and not app.feature_on(key) for key in ("podDisruptionBudget", "autoscaling", "ingress"))
-        for app in model.apps
-    )
+    off = any(not app.enabled or any(key in app.values and not app.feature_on(key) for key in TOGGLED_BLOCKS) for app in model.apps)
     return off or bool(model.ingress and not model.ingress["enabled"])

@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 
 from .errors import SpecError
+from .spec import load_models
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
@@ -24,8 +25,6 @@ def default_specs() -> list[Path]:
 
 
 def generate(argv: list[str]) -> int:
-    from .pipeline import build_all, load_models, terminal_progress, write_manifests_only, write_outputs
-
     parser = argparse.ArgumentParser(
         prog="main.py",
         description="Generate Kubernetes manifests, Helm charts and packages from chart specs. "
@@ -38,7 +37,10 @@ def generate(argv: list[str]) -> int:
     specs = args.specs or default_specs()
     if not specs:
         raise SpecError.one("charts_spec", "", "no spec files given and none found in charts_spec/")
-    builds = build_all(load_models(specs), progress=terminal_progress)
+    models = load_models(specs)  # before importing the pipeline: bad input never starts jsii (cdk8s)
+    from .pipeline import build_all, terminal_progress, write_manifests_only, write_outputs
+
+    builds = build_all(models, progress=terminal_progress)
     cdk8s_outdir = os.environ.get("CDK8S_OUTDIR")
     if cdk8s_outdir:  # under `cdk8s synth`: the CLI owns that folder and wants manifests only
         write_manifests_only(builds, Path(cdk8s_outdir))

@@ -29,6 +29,7 @@ class AppNames:
     service: str
     pdb: str
     hpa: str
+    monitor: str
     job_base: str  # plain jobs append `-<hash of pod template inputs>`
 
 
@@ -104,5 +105,6 @@ def app_names(domain: str, chart: str, app: str, job_hash_len: int) -> AppNames:
         service=resource_name(domain, chart, app, suffix="-service"),
         pdb=resource_name(domain, chart, app, suffix="-pdb"),
         hpa=resource_name(domain, chart, app, suffix="-hpa"),
+        monitor=resource_name(domain, chart, app, suffix="-monitor"),
         job_base=resource_name(domain, chart, app, limit=63 - job_hash_len - 1),
     )

@@ -17,11 +17,10 @@ from pathlib import Path
 import cdk8s
 
 from .chart import DomainChart, everything_enabled, needs_everything_enabled
-from .errors import Problem, SpecError
 from .helm_chart import chart_files, dump_yaml
 from .model import ChartModel
 from .package import package_chart
-from .spec import load_charts
+from .spec import load_models  # noqa: F401 - re-exported: it lives in spec so validation never starts jsii
 
 OWNED = ("manifests", "charts", "packages")
 
@@ -44,24 +43,6 @@ class ChartBuild:
 
 def manifests_yaml(objects: list[dict]) -> str:
     return "---\n".join(dump_yaml(obj) for obj in objects)
-
-
-def load_models(spec_paths: list[Path]) -> list[ChartModel]:
-    """Every chart of every spec; problems of all files are reported together."""
-    models, problems = [], []
-    for path in spec_paths:
-        try:
-            models += load_charts(path)
-        except SpecError as exc:
-            problems += exc.problems
-    owners: dict[str, ChartModel] = {}
-    for model in models:
-        first = owners.setdefault(model.name, model)
-        if first is not model:
-            problems.append(Problem(model.source, f"charts.{model.key}", f"chart {model.name} is also defined in {first.source}"))
-    if problems:
-        raise SpecError(problems)
-    return models
 
 
 def synthesize(model: ChartModel, app: cdk8s.App) -> tuple[list[dict], DomainChart]:

@@ -78,6 +78,24 @@ def load_charts(path: Path) -> list[ChartModel]:
     return parse_spec(load_spec_file(path), str(path))
 
 
+def load_models(spec_paths: list[Path]) -> list[ChartModel]:
+    """Every chart of every spec; problems of all files are reported together."""
+    models, problems = [], []
+    for path in spec_paths:
+        try:
+            models += load_charts(path)
+        except SpecError as exc:
+            problems += exc.problems
+    owners: dict[str, ChartModel] = {}
+    for model in models:
+        first = owners.setdefault(model.name, model)
+        if first is not model:
+            problems.append(Problem(model.source, join_key("charts", model.key), f"chart {model.name} is also defined in {first.source}"))
+    if problems:
+        raise SpecError(problems)
+    return models
+
+
 def parse_spec(doc: dict, file: str) -> list[ChartModel]:
     errs = _Collector(file)
     _unknown_keys(errs, doc, TOP_KEYS, "")

@@ -237,3 +237,14 @@ def test_plain_job_name_follows_its_inputs_and_hook_job_keeps_its_name(helm, exa
     (old,) = (j for j in jobs if j.startswith("batch-jobs-chart-nightly-report-"))
     (new,) = (j for j in changed if j.startswith("batch-jobs-chart-nightly-report-"))
     assert old != new
+
+
+def test_metrics_knob_drives_annotations_port_and_servicemonitor(helm, example_out):
+    chart = chart_dir(example_out, "demo-api-chart")
+    on = by_identity(render(helm, chart, "--set", "demo.apps.hello_api.metrics.path=/prom"))
+    pod = on[("Deployment", "demo-api-chart-hello-api")]["spec"]["template"]
+    assert pod["metadata"]["annotations"] == {"prometheus.io/path": "/prom", "prometheus.io/port": "9090", "prometheus.io/scrape": "true"}
+    assert on[("ServiceMonitor", "demo-api-chart-hello-api-monitor")]["spec"]["endpoints"][0]["path"] == "/prom"
+    off = by_identity(render(helm, chart, "--set", "demo.apps.hello_api.metrics.enabled=false"))
+    assert ("ServiceMonitor", "demo-api-chart-hello-api-monitor") not in off
+    assert "annotations" not in off[("Deployment", "demo-api-chart-hello-api")]["spec"]["template"]["metadata"]

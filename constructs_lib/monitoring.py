@@ -1,0 +1,50 @@
+"""OptionalServiceMonitor: a prometheus-operator ServiceMonitor for an api's metrics port.
+
+The class comes from `cdk8s import` of imports/crds/servicemonitor.yaml (scripts/import-crds.sh).
+"""
+
+from __future__ import annotations
+
+import cdk8s
+from constructs import Construct
+
+from imports.com.coreos import monitoring
+
+from .bindings import BoundConstruct, Value
+from .labels import app_labels, selector_labels
+from .model import App, ChartModel
+from .naming import dashed
+
+SCRAPE_INTERVAL = "30s"
+
+
+class OptionalServiceMonitor(BoundConstruct):
+    """Scrapes the Service's `metrics` port while `metrics.enabled` is on."""
+
+    def __init__(self, scope: Construct, id: str, chart: ChartModel, app: App):
+        super().__init__(scope, id)
+        name = app.names.monitor
+        self.monitor = monitoring.ServiceMonitor(
+            self,
+            "servicemonitor",
+            metadata=cdk8s.ApiObjectMetadata(name=name, labels=app_labels(chart, app)),
+            spec=monitoring.ServiceMonitorSpec(
+                selector=monitoring.ServiceMonitorSpecSelector(match_labels=selector_labels(app)),
+                endpoints=[
+                    monitoring.ServiceMonitorSpecEndpoints(
+                        port="metrics",
+                        path=app.values["metrics"]["path"],
+                        interval=SCRAPE_INTERVAL,
+                    )
+                ],
+            ),
+        )
+        self.record(
+            self.monitor,
+            "ServiceMonitor",
+            name,
+            template=f"{dashed(app.key)}-servicemonitor.yaml",
+            app_key=app.key,
+            guard="and $app.enabled $app.metrics.enabled",
+            bindings={("spec", "endpoints", 0, "path"): Value("$app.metrics.path")},
+        )
