@@ -10,8 +10,8 @@ from constructs import Construct
 from .bindings import Bound, BoundConstruct
 from .ingress import DomainIngress, routed_apps
 from .model import App, ChartModel
-from .naming import API, JOB, PROCESSOR
 from .monitoring import OptionalServiceMonitor
+from .naming import API, JOB, PROCESSOR
 from .optional import OptionalHpa, OptionalPdb
 from .services import ApiService, JobService, ProcessorService
 
