@@ -19,7 +19,7 @@ except AttributeError:  # pragma: no cover
 
 HELMIGNORE = "\n".join([".DS_Store", ".git/", ".gitignore", "*.swp", "*.bak", "*.tmp", "*.orig", "*~", ""])
 VALUES_HEADER = """\
-# Default values of {name} {version}, generated from {source}.
+# Default values of {name} {version}, generated from the {domain} spec.
 # Change them per install with -f/--set; change `type`, apps and features in the spec
 # and regenerate. values.schema.json documents and checks every key.
 """
@@ -33,7 +33,7 @@ def chart_files(model: ChartModel, objects: list[tuple[dict, Bound]]) -> dict[st
     """Relative path → content for the chart directory (sorted, deterministic)."""
     files = {
         "Chart.yaml": dump_yaml(chart_yaml(model)),
-        "values.yaml": VALUES_HEADER.format(name=model.name, version=model.version, source=_source_name(model)) + dump_yaml(model.values),
+        "values.yaml": VALUES_HEADER.format(name=model.name, version=model.version, domain=model.domain) + dump_yaml(model.values),
         "values.schema.json": json.dumps(model.schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
         ".helmignore": HELMIGNORE,
         "README.md": chart_readme(model),
@@ -98,8 +98,3 @@ def notes(model: ChartModel) -> str:
     if processors:
         lines += ["", f"Workers and jobs: {', '.join(processors)}"]
     return "\n".join(lines) + "\n"
-
-
-def _source_name(model: ChartModel) -> str:
-    """The spec's file name only: a path would make output depend on where it ran."""
-    return model.source.replace("\\", "/").rsplit("/", 1)[-1]

@@ -60,4 +60,14 @@ if [ ! -f "$ck/.complete" ]; then
   touch "$ck/.complete"  # a half-finished install is redone, never used
 fi
 ln -sf "$ck/bin/checkov" "$TOOLS_BIN/checkov"
+# Bazel: Debian's bazel-bootstrap (4.2.3) is the one Bazel served here.
+if ! command -v bazel >/dev/null; then
+  log "bazel-bootstrap (apt)"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bazel-bootstrap >/dev/null
+  else
+    log "not root: install bazel-bootstrap yourself to run tests/test_bazel.py"
+  fi
+fi
+
 log "ready: $(ls "$TOOLS_BIN" | tr '\n' ' ')"

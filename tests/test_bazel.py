@@ -1,0 +1,492 @@
+"""Bazel integration (tools/enhanced_helm_chart_release.bzl), built with the real `bazel`.
+
+What runs: the in-repo //examples/... (built and tested, and compared byte for
+byte with `python main.py charts_spec/<domain>.yaml`), and a temporary outside
+workspace that uses this repo through `local_repository`: the seed's manman
+snippet (built, tested, compared with the CLI) and one package per error case
+(bad feature value, unknown feature, missing or wrong release_app, wrong or
+invalid domain, a generator error).
+
+Offline Bazel 4.2.3 (Debian's bazel-bootstrap) needs the stub repositories in
+tests/bazel_stubs/. One output_user_root is shared by the whole session (Bazel
+is slow to start) and the servers are shut down at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = [pytest.mark.bazel, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parent.parent
+STUBS = REPO / "tests" / "bazel_stubs"
+BAZEL = shutil.which("bazel")
+HELMS = [REPO / ".tools" / "bin" / "helm3", REPO / ".tools" / "bin" / "helm4"]
+# The in-repo examples and the spec file each mirrors.
+EXAMPLE_SPECS = ("demo", "manman", "myapp", "batch")
+
+if BAZEL is None:
+    _missing = "the bazel binary is not on PATH (scripts/setup.sh --test installs Debian's bazel-bootstrap, Bazel 4.2.3)"
+    if os.environ.get("CI"):  # CI installs it: a missing Bazel there is a failure, not a skip
+        pytest.fail(_missing, pytrace=False)
+    pytest.skip(_missing, allow_module_level=True)
+
+
+def _python() -> str:
+    """The interpreter the Bazel actions run: the project's virtualenv if present, else this one."""
+    venv = REPO / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+class Bazel:
+    """Runs bazel in one workspace with the shared output root and the offline flags."""
+
+    def __init__(self, workspace: Path, output_user_root: Path):
+        self.workspace = workspace
+        self.startup = [f"--output_user_root={output_user_root}", "--max_idle_secs=600"]
+        self.flags = [
+            f"--override_repository=rules_cc={STUBS / 'rules_cc'}",
+            f"--override_repository=rules_java={STUBS / 'rules_java'}",
+            f"--override_repository=remote_coverage_tools={STUBS / 'remote_coverage_tools'}",
+            f"--action_env=EHC_PYTHON={_python()}",
+            "--symlink_prefix=/",  # no bazel-* links in the source tree
+            "--nosandbox_debug",
+            "--color=no",
+            "--curses=no",
+        ]
+        self._bin: Path | None = None
+
+    def run(self, command: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [BAZEL, *self.startup, command, *self.flags, *args],
+            cwd=self.workspace,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            pytest.fail(f"bazel {command} {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-6000:]}")
+        return result
+
+    @property
+    def bin(self) -> Path:
+        if self._bin is None:
+            self._bin = Path(self.run("info", "bazel-bin").stdout.strip())
+        return self._bin
+
+    def shutdown(self) -> None:
+        subprocess.run([BAZEL, *self.startup, "shutdown"], cwd=self.workspace, capture_output=True, check=False)
+
+
+def _helm_test_env() -> list[str]:
+    found = [str(h) for h in HELMS if os.access(h, os.X_OK)]
+    return [f"--test_env=HELM={':'.join(found)}"] if found else []
+
+
+# --- the seed's manman snippet, in a workspace of its own ----------------------
+# Mirrors charts_spec/manman.yaml (test_outside_workspace_spec_mirrors_manman_yaml
+# says so when one of them changes). The release_apps come first here; the
+# in-repo example declares the macro first: order does not matter.
+
+OUTSIDE_MANMAN = """\
+load("@enhanced_helm_charts//tools:enhanced_helm_chart_release.bzl", "enhanced_helm_chart_release_macro", "release_app")
+
+release_app(
+    name = "experience_api",
+    binary_target = "//manman/src/host:experience_api",
+    language = "python",
+    domain = "manman",
+    description = "Experience API",
+    image = "registry.example.com/manman/experience-api",
+)
+
+release_app(
+    name = "status_api",
+    binary_target = "//manman/src/host:status_api",
+    language = "python",
+    domain = "manman",
+    description = "Status API",
+)
+
+release_app(
+    name = "worker_dal_api",
+    binary_target = "//manman/src/host:worker_dal_api",
+    language = "python",
+    domain = "manman",
+    description = "Worker data-access API (an api by its last word, though it says worker)",
+)
+
+release_app(
+    name = "status_processor",
+    binary_target = "//manman/src/host:status_processor",
+    language = "python",
+    domain = "manman",
+    description = "Consumes status events",
+    command = ["python", "-m", "status_processor"],
+)
+
+enhanced_helm_chart_release_macro(
+    domain = "manman",
+    image_registry = "registry.example.com",
+    charts = {
+        "production_chart": {
+            "description": "ManMan production deployment",
+            "version": "0.1.0",
+            "app_version": "1.4.2",
+            "apps": ["experience_api", "status_api", "worker_dal_api", "status_processor"],
+            "features": {
+                "pdb": "true",
+                "hpa": "true",
+                "ingress": "true",
+            },
+            "custom_values": {
+                "global.env.APP_ENV": "production",
+                "ingress.host": "api.manman.com",
+            },
+        },
+    },
+)
+"""
+
+LOAD = 'load("@enhanced_helm_charts//tools:enhanced_helm_chart_release.bzl", "enhanced_helm_chart_release_macro", "release_app")\n'
+
+
+def _error_package(chart: dict, extra: str = "", domain: str = "manman", release_domain: str = "manman") -> str:
+    return (
+        LOAD
+        + extra
+        + f'release_app(name = "status_api", domain = "{release_domain}", language = "python")\n'
+        + f"enhanced_helm_chart_release_macro(domain = {json.dumps(domain)}, charts = {{'production_chart': {json.dumps(chart)}}})\n"
+    )
+
+
+# A generator given as an executable target (what a rules_python py_binary of
+# main.py would be): here a shell script running main.py from its runfiles.
+CUSTOM_GENERATOR_BUILD = (
+    LOAD
+    + """\
+sh_binary(name = "gen", srcs = ["gen.sh"], data = ["@enhanced_helm_charts//:generator_srcs"])
+release_app(name = "status_api", domain = "manman", language = "python")
+enhanced_helm_chart_release_macro(
+    domain = "manman",
+    generator = ":gen",
+    charts = {"production_chart": {"apps": ["status_api"], "features": {"pdb": True}}},
+)
+"""
+)
+CUSTOM_GENERATOR_SH = """\
+#!/bin/bash
+set -euo pipefail
+echo "custom generator: $*" >&2
+exec "$EHC_PYTHON" "${RUNFILES_DIR:-$0.runfiles}/enhanced_helm_charts/main.py" "$@"
+"""
+
+# A release_app in another package (with its own app name), found through `release_apps`.
+CROSS_PACKAGE_APPS = (
+    LOAD
+    + """\
+release_app(
+    name = "status_api_release",
+    app = "status_api",
+    domain = "manman",
+    language = "python",
+    binary_target = ":status_api_bin",
+    tag = "9.9.9",
+    visibility = ["//visibility:public"],
+)
+"""
+)
+CROSS_PACKAGE_CHARTS = (
+    LOAD
+    + """\
+enhanced_helm_chart_release_macro(
+    domain = "manman",
+    release_apps = {"status_api": "//cross_apps:status_api_release"},
+    apps_without_release_app = ["hello_api"],
+    charts = {"production_chart": {"apps": ["status_api", "hello_api"], "features": {"hpa": False}}},
+)
+"""
+)
+
+ERROR_PACKAGES = {
+    "bad_feature_value": _error_package({"apps": ["status_api"], "features": {"pdb": "yes"}}),
+    "unknown_feature": _error_package({"apps": ["status_api"], "features": {"canary": "true"}}),
+    "missing_release_app": _error_package({"apps": ["status_api", "ghost_api"]}),
+    "not_release_app": _error_package({"apps": ["status_api", "helper_api"]}, extra='filegroup(name = "helper_api")\n'),
+    "wrong_domain": _error_package({"apps": ["status_api"]}, release_domain="other"),
+    "invalid_domain": _error_package({"apps": ["status_api"]}, domain="Bad Domain"),
+    "generator_error": _error_package({"apps": ["status_api"], "custom_values": {"nosuch.value": "x"}}),
+}
+
+
+# --- fixtures ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def output_user_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("bazel-root")
+
+
+@pytest.fixture(scope="session")
+def repo_bazel(output_user_root):
+    bazel = Bazel(REPO, output_user_root)
+    yield bazel
+    bazel.shutdown()
+
+
+@pytest.fixture(scope="session")
+def outside(output_user_root, tmp_path_factory):
+    workspace = tmp_path_factory.mktemp("outside-ws")
+    (workspace / "WORKSPACE").write_text(f'workspace(name = "outside")\n\nlocal_repository(name = "enhanced_helm_charts", path = "{REPO}")\n')
+    (workspace / "BUILD.bazel").write_text("")
+    (workspace / "manman").mkdir()
+    (workspace / "manman" / "BUILD.bazel").write_text(OUTSIDE_MANMAN)
+    (workspace / "custom_generator").mkdir()
+    (workspace / "custom_generator" / "BUILD.bazel").write_text(CUSTOM_GENERATOR_BUILD)
+    (workspace / "custom_generator" / "gen.sh").write_text(CUSTOM_GENERATOR_SH)
+    (workspace / "custom_generator" / "gen.sh").chmod(0o755)
+    for package, build in {"cross_apps": CROSS_PACKAGE_APPS, "cross_charts": CROSS_PACKAGE_CHARTS}.items():
+        (workspace / package).mkdir()
+        (workspace / package / "BUILD.bazel").write_text(build)
+    for package, build in ERROR_PACKAGES.items():
+        (workspace / package).mkdir()
+        (workspace / package / "BUILD.bazel").write_text(build)
+    bazel = Bazel(workspace, output_user_root)
+    yield bazel
+    bazel.shutdown()
+
+
+@pytest.fixture(scope="session")
+def cli_out(tmp_path_factory):
+    """`python main.py charts_spec/<each example>.yaml --out DIR`: what Bazel must reproduce."""
+    out = tmp_path_factory.mktemp("cli")
+    specs = [str(REPO / "charts_spec" / f"{name}.yaml") for name in EXAMPLE_SPECS]
+    result = subprocess.run([_python(), str(REPO / "main.py"), *specs, "--out", str(out)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def examples_built(repo_bazel):
+    repo_bazel.run("build", "//examples/...")
+    return repo_bazel.bin / "examples"
+
+
+@pytest.fixture(scope="session")
+def outside_built(outside):
+    outside.run("build", "//manman:all")
+    return outside.bin / "manman" / "manman_production_chart"
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _specs():
+    """(domain, chart key, spec document) of every chart the examples mirror."""
+    for name in EXAMPLE_SPECS:
+        doc = yaml.safe_load((REPO / "charts_spec" / f"{name}.yaml").read_text())
+        for chart in doc["charts"]:
+            yield doc["domain"], chart, doc
+
+
+def _chart_name(domain: str, chart: str) -> str:
+    return f"{domain}-{chart}".replace("_", "-").lower()
+
+
+def _normalized_spec(doc: dict, chart: str) -> dict:
+    """One chart's spec as the generator sees it: features as booleans, only the apps it uses."""
+    entry = dict(doc["charts"][chart])
+    entry["features"] = {k: v if isinstance(v, bool) else v.lower() == "true" for k, v in entry.get("features", {}).items()}
+    if not entry["features"]:
+        del entry["features"]
+    used = entry["apps"] if isinstance(entry["apps"], list) else list(entry["apps"])
+    out = {"domain": doc["domain"], "charts": {chart: entry}}
+    if "image_registry" in doc:
+        out["image_registry"] = doc["image_registry"]
+    apps = {a: settings for a, settings in (doc.get("apps") or {}).items() if a in used}
+    if apps:
+        out["apps"] = apps
+    return out
+
+
+def _compare_outputs(bazel_dir: Path, cli: Path, name: str, version: str) -> list[str]:
+    """Differences between Bazel's outputs of one chart and the CLI's (empty when byte-identical)."""
+    problems = []
+    package = f"{name}-{version}.tgz"
+    built, expected = bazel_dir / package, cli / "packages" / package
+    if not built.exists():
+        return [f"Bazel made no {built}"]
+    if built.read_bytes() != expected.read_bytes():
+        problems.append(f"{package} differs from `main.py` output")
+    manifest = f"{name}.k8s.yaml"
+    if (bazel_dir / manifest).read_bytes() != (cli / "manifests" / manifest).read_bytes():
+        problems.append(f"{manifest} differs")
+    ours = {p.relative_to(bazel_dir / name): p.read_bytes() for p in (bazel_dir / name).rglob("*") if p.is_file()}
+    theirs = {p.relative_to(cli / "charts" / name): p.read_bytes() for p in (cli / "charts" / name).rglob("*") if p.is_file()}
+    for rel in sorted(set(ours) | set(theirs)):
+        if ours.get(rel) != theirs.get(rel):
+            mine = (ours.get(rel) or b"").decode(errors="replace").splitlines()
+            cli_lines = (theirs.get(rel) or b"").decode(errors="replace").splitlines()
+            first = next((i for i, (a, b) in enumerate(zip(mine, cli_lines, strict=False)) if a != b), min(len(mine), len(cli_lines)))
+            bazel_line = mine[first] if first < len(mine) else "<end>"
+            cli_line = cli_lines[first] if first < len(cli_lines) else "<end>"
+            problems.append(f"chart file {rel} differs at line {first + 1}: bazel {bazel_line!r} vs cli {cli_line!r}")
+    return problems
+
+
+# --- in-repo examples ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("domain", "chart"), [(d, c) for d, c, _ in _specs()])
+def test_example_spec_mirrors_charts_spec(examples_built, domain, chart):
+    doc = yaml.safe_load((REPO / "charts_spec" / f"{domain}.yaml").read_text())
+    written = json.loads((examples_built / f"{domain}_{chart}" / f"{domain}.json").read_text())
+    assert written == _normalized_spec(doc, chart), f"examples/BUILD.bazel no longer mirrors charts_spec/{domain}.yaml ({chart})"
+
+
+@pytest.mark.parametrize(("domain", "chart"), [(d, c) for d, c, _ in _specs()])
+def test_example_is_byte_identical_to_cli(examples_built, cli_out, domain, chart):
+    doc = yaml.safe_load((REPO / "charts_spec" / f"{domain}.yaml").read_text())
+    version = doc["charts"][chart].get("version", "0.1.0")
+    problems = _compare_outputs(examples_built / f"{domain}_{chart}", cli_out, _chart_name(domain, chart), version)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="session")
+def cli_on_bazel_specs(examples_built, tmp_path_factory):
+    """`main.py` on the JSON specs Bazel wrote: isolates the rule from how the spec file is named."""
+    out = tmp_path_factory.mktemp("cli-bazel-specs")
+    specs = [str(examples_built / f"{d}_{c}" / f"{d}.json") for d, c, _ in _specs()]
+    result = subprocess.run([_python(), str(REPO / "main.py"), *specs, "--out", str(out)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.mark.parametrize(("domain", "chart"), [(d, c) for d, c, _ in _specs()])
+def test_example_equals_cli_on_the_same_json_spec(examples_built, cli_on_bazel_specs, domain, chart):
+    doc = yaml.safe_load((REPO / "charts_spec" / f"{domain}.yaml").read_text())
+    version = doc["charts"][chart].get("version", "0.1.0")
+    problems = _compare_outputs(examples_built / f"{domain}_{chart}", cli_on_bazel_specs, _chart_name(domain, chart), version)
+    assert not problems, "\n".join(problems)
+
+
+def test_example_chart_tests_pass(examples_built, repo_bazel):
+    result = repo_bazel.run("test", "//examples/...", "--test_output=all", *_helm_test_env())
+    tests = [f"{d}_{c}_test" for d, c, _ in _specs()]
+    for test in tests:
+        assert f"//examples:{test}" in result.stderr + result.stdout
+    output = result.stdout + result.stderr
+    if _helm_test_env():
+        assert output.count("lint --strict and template") == 2 * len(tests), output[-3000:]
+    else:
+        assert "SKIPPED: no helm binary" in output
+
+
+# --- from another workspace ----------------------------------------------------------
+
+
+def test_outside_workspace_builds_manman_package(outside_built):
+    package = outside_built / "manman-production-chart-0.1.0.tgz"
+    assert package.exists()
+    with tarfile.open(package) as tar:
+        names = tar.getnames()
+    assert "manman-production-chart/values.schema.json" in names
+    assert "manman-production-chart/Chart.yaml" in names
+    templates = [n for n in names if n.startswith("manman-production-chart/templates/") and n.endswith(".yaml")]
+    assert len(templates) >= 8, names
+    assert (outside_built / "manman-production-chart" / "values.schema.json").is_file()
+    assert (outside_built / "manman-production-chart.k8s.yaml").is_file()
+
+
+def test_outside_workspace_spec_mirrors_manman_yaml(outside_built):
+    doc = yaml.safe_load((REPO / "charts_spec" / "manman.yaml").read_text())
+    written = json.loads((outside_built / "manman.json").read_text())
+    assert written == _normalized_spec(doc, "production_chart"), "OUTSIDE_MANMAN no longer mirrors charts_spec/manman.yaml"
+
+
+def test_outside_workspace_matches_cli_bytes(outside_built, cli_out):
+    problems = _compare_outputs(outside_built, cli_out, "manman-production-chart", "0.1.0")
+    assert not problems, "\n".join(problems)
+
+
+def test_outside_workspace_chart_test(outside_built, outside):
+    result = outside.run("test", "//manman:manman_production_chart_test", "--test_output=all", *_helm_test_env())
+    assert "ok: manman/manman_production_chart/manman-production-chart-0.1.0.tgz" in result.stdout + result.stderr
+
+
+def test_outside_workspace_custom_generator(outside, tmp_path):
+    result = outside.run("build", "//custom_generator:all")
+    assert "custom generator: " in result.stderr
+    built = outside.bin / "custom_generator" / "manman_production_chart"
+    cli = subprocess.run(
+        [_python(), str(REPO / "main.py"), str(built / "manman.json"), "--out", str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert _compare_outputs(built, tmp_path, "manman-production-chart", "0.1.0") == []
+
+
+def test_outside_workspace_release_app_from_another_package(outside):
+    # Only the spec output group: the JSON handed to the generator, without running it.
+    outside.run("build", "//cross_charts:manman_production_chart", "--output_groups=spec")
+    spec = json.loads((outside.bin / "cross_charts" / "manman_production_chart" / "manman.json").read_text())
+    assert spec["apps"] == {"status_api": {"tag": "9.9.9", "language": "python", "binary_target": "//cross_apps:status_api_bin"}}
+    assert spec["charts"]["production_chart"]["apps"] == ["status_api", "hello_api"]
+    assert spec["charts"]["production_chart"]["features"] == {"hpa": False}
+
+
+# --- errors --------------------------------------------------------------------------
+
+
+def _failure(bazel: Bazel, package: str, *flags: str) -> str:
+    result = bazel.run("build", f"//{package}:all", *flags, check=False)
+    assert result.returncode != 0, f"//{package} built, but should have failed"
+    return result.stderr
+
+
+def test_bad_feature_value_fails_analysis(outside):
+    err = _failure(outside, "bad_feature_value", "--nobuild")
+    assert "Analysis of target '//bad_feature_value:manman_production_chart' failed" in err
+    assert 'chart "production_chart"' in err and 'features.pdb: expected "true" or "false" (or True/False), got "yes"' in err
+
+
+def test_unknown_feature_fails_analysis(outside):
+    err = _failure(outside, "unknown_feature", "--nobuild")
+    assert 'chart "production_chart"' in err and 'features.canary: unknown feature "canary"' in err
+
+
+def test_app_that_is_not_a_release_app_fails_analysis(outside):
+    err = _failure(outside, "not_release_app", "--nobuild")
+    assert 'chart "production_chart"' in err and "apps.helper_api: //not_release_app:helper_api is not a release_app target" in err
+
+
+def test_app_without_release_app_target_fails_analysis(outside):
+    # Bazel itself reports the missing label, naming the chart target, the attribute and the app's target.
+    err = _failure(outside, "missing_release_app", "--nobuild")
+    assert "in apps attribute of _enhanced_helm_chart rule //missing_release_app:manman_production_chart" in err
+    assert "rule '//missing_release_app:ghost_api' does not exist" in err
+
+
+def test_release_app_of_another_domain_fails_analysis(outside):
+    err = _failure(outside, "wrong_domain", "--nobuild")
+    assert 'apps.status_api: release_app //wrong_domain:status_api belongs to domain "other", not "manman"' in err
+
+
+def test_invalid_domain_fails_loading(outside):
+    err = _failure(outside, "invalid_domain", "--nobuild")
+    assert 'enhanced_helm_chart_release_macro(domain = "Bad Domain"): domain: invalid domain' in err
+
+
+def test_generator_error_names_the_key(outside):
+    err = _failure(outside, "generator_error")
+    # The generator's own message (exit 2) names the spec key; the helper names the target.
+    assert "custom_values" in err and "nosuch.value" in err and "the chart has no value" in err
+    assert "//generator_error:manman_production_chart: the generator failed (exit 2)" in err

@@ -1,0 +1,105 @@
+"""Bazel action of enhanced_helm_chart_release.bzl: run the generator on one chart's spec.
+
+    python3 generate_chart.py --label //pkg:target --spec S.json (--main main.py | --generator EXE)
+        --package OUT.tgz --chart-dir OUT_DIR --manifest OUT.k8s.yaml
+
+Runs `python main.py S.json --out SCRATCH` with the interpreter running this
+script (or the given generator executable), then copies the one chart it wrote
+to the paths Bazel declared. Sets what jsii needs inside a sandbox: a writable
+HOME, TMPDIR and jsii package cache (unless JSII_RUNTIME_PACKAGE_CACHE_ROOT is
+given via --action_env). Exit code: the generator's, or 3 for a setup problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REQUIRED_MODULES = ("cdk8s", "cdk8s_plus_28", "constructs", "yaml")
+
+
+def _fail(label: str, message: str) -> int:
+    print(f"{label}: {message}", file=sys.stderr)
+    return 3
+
+
+def _environment(scratch: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    for var, sub in (("HOME", "home"), ("TMPDIR", "tmp"), ("XDG_CACHE_HOME", "cache")):
+        (scratch / sub).mkdir()
+        env[var] = str(scratch / sub)
+    if not env.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT"):
+        env["JSII_RUNTIME_PACKAGE_CACHE_ROOT"] = str(scratch / "cache" / "jsii")
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # sources are symlinks into the source tree
+    return env
+
+
+def _only(folder: Path, what: str) -> Path:
+    found = sorted(folder.iterdir()) if folder.is_dir() else []
+    if len(found) != 1:
+        raise RuntimeError(f"expected one {what} in {folder}, found {[p.name for p in found]}")
+    return found[0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--label", required=True)
+    parser.add_argument("--spec", required=True, type=Path)
+    parser.add_argument("--main", type=Path)
+    parser.add_argument("--generator", type=Path)
+    parser.add_argument("--package", required=True, type=Path)
+    parser.add_argument("--chart-dir", required=True, type=Path)
+    parser.add_argument("--manifest", required=True, type=Path)
+    args = parser.parse_args()
+
+    if args.generator:
+        # abspath, not resolve(): the executable finds its runfiles next to its own path.
+        command = [os.path.abspath(args.generator)]
+    else:
+        missing = [m for m in REQUIRED_MODULES if importlib.util.find_spec(m) is None]
+        if missing:
+            return _fail(
+                args.label,
+                f"the Python Bazel runs ({sys.executable}) lacks {', '.join(missing)}: put a virtualenv with "
+                "requirements.txt installed first on PATH, or pass --action_env=EHC_PYTHON=/path/to/venv/bin/python "
+                "(see docs/bazel.md)",
+            )
+        command = [sys.executable, str(args.main)]
+    if shutil.which("node", path=os.environ.get("PATH")) is None and not os.environ.get("JSII_NODE"):
+        return _fail(args.label, "node is not on the action's PATH (jsii runs cdk8s on Node); see docs/bazel.md")
+
+    # jsii (Node) wants absolute paths; abspath, not resolve(): inputs may be symlinks.
+    scratch = Path(os.path.abspath(tempfile.mkdtemp(prefix=".ehc-", dir=args.package.parent)))
+    try:
+        out = scratch / "out"
+        result = subprocess.run([*command, str(args.spec), "--out", str(out)], env=_environment(scratch), check=False)
+        if result.returncode != 0:
+            print(f"{args.label}: the generator failed (exit {result.returncode}) on {args.spec}", file=sys.stderr)
+            return result.returncode
+        package = _only(out / "packages", "package")
+        chart = _only(out / "charts", "chart directory")
+        manifest = _only(out / "manifests", "manifest")
+        shutil.copyfile(package, args.package)
+        shutil.copyfile(manifest, args.manifest)
+        args.chart_dir.mkdir(parents=True, exist_ok=True)
+        for entry in chart.iterdir():
+            target = args.chart_dir / entry.name
+            if entry.is_dir():
+                shutil.copytree(entry, target)
+            else:
+                shutil.copyfile(entry, target)
+        return 0
+    except (OSError, RuntimeError) as exc:
+        return _fail(args.label, f"cannot collect the generator's output: {exc}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
