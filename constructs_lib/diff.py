@@ -14,8 +14,10 @@ import json
 import re
 import sys
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-from .manifests import Identity, Noise, RenderOptions, add_render_options, index_objects, load_objects, normalize, render_options, show
+from .errors import SpecError
+from .manifests import Identity, Noise, add_render_options, index_objects, is_chart, load_objects, normalize, render_options, show
 
 EXIT_EQUAL, EXIT_DIFFERENT = 0, 1
 # Keys that identify list items, tried in order: the first one every item of both
@@ -44,12 +46,12 @@ class Item:
         return f"[{self.key}={self.value}]"
 
 
-Path = tuple  # of str (mapping key), int (list index) and Item
+FieldPath = tuple  # of str (mapping key), int (list index) and Item
 
 
 @dataclass(frozen=True)
 class Change:
-    path: Path
+    path: FieldPath
     old: object  # ABSENT when the field is new
     new: object  # ABSENT when the field is gone
 
@@ -73,9 +75,9 @@ class Report:
         return not (self.added or self.removed or self.changed)
 
 
-def compare(old, new, path: Path = ()) -> list[Change]:
+def compare(old, new, path: FieldPath = ()) -> list[Change]:
     """Every leaf-most difference between two JSON-like values."""
-    if _same(old, new):
+    if same_value(old, new):
         return []
     if isinstance(old, dict) and isinstance(new, dict):
         out: list[Change] = []
@@ -87,10 +89,11 @@ def compare(old, new, path: Path = ()) -> list[Change]:
     return [Change(path, old, new)]
 
 
-def _compare_items(old: list[dict], new: list[dict], path: Path) -> list[Change]:
+def _compare_items(old: list[dict], new: list[dict], path: FieldPath) -> list[Change]:
     key = _list_key(old, new)
-    if key is None or (len(old) == len(new) == 1 and old[0][key] != new[0][key]):
-        # Positional: no common key, or one item each (a renamed container is still "the" container).
+    if key and path[-1:] == ("containers",) and len(old) == len(new) == 1 and old[0][key] != new[0][key]:
+        key = None  # a pod's only container, renamed, is still "the" container: compare it in place
+    if key is None:
         size = max(len(old), len(new))
         padded = [(old[i] if i < len(old) else ABSENT, new[i] if i < len(new) else ABSENT) for i in range(size)]
         return [c for i, (o, n) in enumerate(padded) for c in compare(o, n, (*path, i))]
@@ -113,19 +116,27 @@ def _list_key(old: list[dict], new: list[dict]) -> str | None:
     return None
 
 
-def _same(a, b) -> bool:
+def same_value(a, b) -> bool:
     """Equality that keeps types apart where Kubernetes does (1 vs "1", 1 vs true)."""
     if isinstance(a, (bool, str)) or isinstance(b, (bool, str)):
         return type(a) is type(b) and a == b
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
     return a == b and type(a) in (int, float, type(None)) and type(b) in (int, float, type(None))
 
 
-def compare_objects(old: list[dict], new: list[dict], noise: Noise, sources=("old", "new"), namespace="", match_renamed=False) -> Report:
-    """Added, removed and changed objects after removing `noise` from both sides."""
+def compare_objects(
+    old: list[dict],
+    new: list[dict],
+    noise: Noise,
+    sources: tuple[str, str] = ("old", "new"),
+    namespace: str = "",
+    match_renamed: bool = False,
+) -> Report:
+    """Added, removed and changed objects after removing `noise` from both sides.
+    `namespace` stands in for a missing one when namespaces count (strict)."""
     fill = "" if noise.namespace else namespace
     old_index = index_objects([normalize(o, noise) for o in old], sources[0], fill)
     new_index = index_objects([normalize(o, noise) for o in new], sources[1], fill)
@@ -162,7 +173,7 @@ def _renamed_pairs(removed: list[Identity], added: list[Identity], old_index: di
     return pairs
 
 
-def format_path(path: Path) -> str:
+def format_path(path: FieldPath) -> str:
     """`spec.template.spec.containers[name=app].env[name=X].value`; odd keys as `["app.kubernetes.io/name"]`."""
     out = ""
     for part in path:
@@ -247,6 +258,14 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     options = render_options(args)
+    charts = {side: is_chart(Path(getattr(args, side))) for side in ("old", "new")}
+    for given, sides, flag in (
+        (options.values or options.set_values, ("old", "new"), "-f/--set"),
+        (args.old_values, ("old",), "--old-values"),
+        (args.new_values, ("new",), "--new-values"),
+    ):
+        if given and not any(charts[s] for s in sides):
+            raise SpecError.one(getattr(args, sides[0]), flag, "values apply to charts only, and this is a manifests file")
     old = load_objects(args.old, replace(options, values=(*options.values, *args.old_values)))
     new = load_objects(args.new, replace(options, values=(*options.values, *args.new_values)))
     noise = Noise.strict(args.ignore_label, args.ignore_annotation) if args.strict else Noise().plus(args.ignore_label, args.ignore_annotation)

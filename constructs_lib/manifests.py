@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -121,7 +120,8 @@ def parse_manifests(text: str, source: str) -> list[dict]:
     for number, doc in enumerate(documents, 1):
         items = doc.get("items") if isinstance(doc, dict) and doc.get("kind") == "List" else [doc]
         for obj in items if isinstance(items, list) else [items]:
-            if not (isinstance(obj, dict) and isinstance(obj.get("kind"), str) and isinstance((obj.get("metadata") or {}).get("name"), str)):
+            metadata = obj.get("metadata") if isinstance(obj, dict) else None
+            if not (isinstance(metadata, dict) and isinstance(obj.get("kind"), str) and isinstance(metadata.get("name"), str)):
                 raise SpecError.one(source, f"document {number}", "expected a Kubernetes object with kind and metadata.name")
             objects.append(obj)
     return objects
@@ -181,7 +181,7 @@ def _prune_metadata(node, noise: Noise, key: str = ""):
     if isinstance(node, dict):
         out = {k: _prune_metadata(v, noise, k) for k, v in node.items()}
         if key in QUANTITY_BLOCKS:
-            out = {k: str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v for k, v in out.items()}
+            out = quantity_strings(out)
         metadata = out.get("metadata")
         if isinstance(metadata, dict):
             for field, ignored in (("labels", noise.labels), ("annotations", noise.annotations)):
@@ -191,10 +191,17 @@ def _prune_metadata(node, noise: Noise, key: str = ""):
                         metadata[field] = kept
                     else:
                         del metadata[field]
+            if not metadata and node["metadata"]:  # emptied by pruning: as if never written
+                del out["metadata"]
         return out
     if isinstance(node, list):
         return [_prune_metadata(item, noise) for item in node]
     return node
+
+
+def quantity_strings(quantities: dict) -> dict:
+    """`cpu: 1` as `cpu: "1"`: the form the schema and the generator use."""
+    return {k: str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v for k, v in quantities.items()}
 
 
 def identity(obj: dict, default_namespace: str = "") -> Identity:
@@ -216,7 +223,3 @@ def index_objects(objects: list[dict], source: str, default_namespace: str = "")
             raise SpecError.one(source, show(ident), "the same object appears twice")
         out[ident] = obj
     return out
-
-
-def dns_label(text: str) -> bool:
-    return bool(re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", text))

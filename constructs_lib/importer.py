@@ -1,0 +1,586 @@
+"""`main.py import SOURCE --domain D --chart C [-o spec.yaml]`: a draft spec from existing manifests.
+
+Deployments and Jobs become apps; the Service, PodDisruptionBudget, HPA and
+ServiceMonitor of each, and one Ingress, become their settings. The draft holds
+only what differs from the generator's defaults. Where the source leaves a field
+to Kubernetes and the spec can say the same (replicas 1, imagePullPolicy
+IfNotPresent, backoffLimit 6), the draft says it, so the workload keeps behaving
+as before.
+
+Nothing is dropped silently: the draft is generated and compared with the
+source, object by object, and every source field the generated objects do not
+carry is reported as `<kind>/<name>: <what> not mapped`. Names, selectors and
+the labels the generator owns change by design and are not reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import cdk8s
+
+from .diff import ABSENT, compare, format_path, same_value
+from .errors import SpecError
+from .helm_chart import dump_yaml
+from .labels import APP_KEY_LABEL
+from .manifests import Noise, add_render_options, is_chart, load_objects, normalize, quantity_strings, render_options, show
+from .model import App, ChartModel
+from .naming import API, IDENTIFIER, JOB, PROCESSOR, chart_name, dashed, detect_type
+from .optional import DEFAULT_MAX_UNAVAILABLE
+from .pipeline import synthesize
+from .rules import pdb_problem
+from .schema import GLOBAL_SCHEMA, INGRESS_SCHEMA, app_schema
+from .spec import DEFAULT_REGISTRY, DEFAULT_VERSION, HOOKS, IMAGE_TAG, parse_spec
+from .validate import check
+from .workload import CONTAINER, zone_spread
+
+DRAFT = "<draft spec>"
+PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+# Job fields and what Kubernetes does when they are absent (None: no equivalent the spec can say).
+JOB_FIELDS = {"completions": 1, "parallelism": 1, "backoffLimit": 6, "activeDeadlineSeconds": None, "ttlSecondsAfterFinished": None}
+REGISTRY = re.compile(r"^[a-z0-9]([-a-z0-9._:/]*[a-z0-9])?$")
+# Labels the generated objects set themselves (the release labels are noise already).
+OWNED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/component", "app.kubernetes.io/part-of", APP_KEY_LABEL)
+HEADER = """\
+# Draft spec imported from {source} by `main.py import`.
+# Read it with the warnings the import printed (what the spec cannot express),
+# then compare the charts: main.py diff OLD_CHART NEW_CHART --match-renamed
+"""
+
+
+class _Drop:
+    """Marks a value left out of the draft (refused by the schema, or equal to the default)."""
+
+
+DROP = _Drop()
+
+
+def dig(node, *keys, default=None):
+    """node[k1][k2]...; `default` when a step is missing, null or not a mapping (sources may be odd)."""
+    for key in keys:
+        if not isinstance(node, dict) or node.get(key) is None:
+            return default
+        node = node[key]
+    return node
+
+
+def _map(node, *keys) -> dict:
+    found = dig(node, *keys)
+    return found if isinstance(found, dict) else {}
+
+
+def _items(node, *keys) -> list[dict]:
+    found = dig(node, *keys)
+    return [i for i in found if isinstance(i, dict)] if isinstance(found, list) else []
+
+
+def _texts(*values) -> bool:
+    return all(isinstance(v, str) for v in values)
+
+
+@dataclass
+class Workload:
+    """An app to be: a Deployment or Job and the objects that serve it."""
+
+    obj: dict
+    key: str
+    type: str
+    service: dict | None = None
+    pdb: dict | None = None
+    hpa: dict | None = None
+    monitor: dict | None = None
+    route: dict | None = None  # its path item on the chart's Ingress
+
+    @property
+    def name(self) -> str:
+        return self.obj["metadata"]["name"]
+
+    @property
+    def pod(self) -> dict:
+        return _map(self.obj, "spec", "template")
+
+    @property
+    def container(self) -> dict:
+        containers = _items(self.pod, "spec", "containers") or [{}]
+        return next((c for c in containers if c.get("name") == CONTAINER), containers[0])
+
+    @property
+    def health_path(self) -> str | None:
+        return next((p["httpGet"]["path"] for p in self._http_probes()), None)
+
+    def _http_probes(self) -> list[dict]:
+        return [p for p in (_map(self.container, name) for name in PROBES) if isinstance(dig(p, "httpGet", "path"), str)]
+
+    @property
+    def metrics_port(self) -> int | None:
+        return None if self.type == JOB else self.container_port("metrics")
+
+    @property
+    def metrics_path(self) -> str | None:
+        """Where Prometheus scrapes: the ServiceMonitor's endpoint, else the pod's prometheus.io/path."""
+        endpoints = _items(self.monitor, "spec", "endpoints") or [{}]
+        return endpoints[0].get("path") or _map(self.pod, "metadata", "annotations").get("prometheus.io/path")
+
+    def container_port(self, target) -> int | None:
+        """A container port by number or by name; None when the container has no such port."""
+        if isinstance(target, int):
+            return target
+        return next((p.get("containerPort") for p in _items(self.container, "ports") if p.get("name") == target), None)
+
+    def app_port(self) -> int | None:
+        """The port clients reach: the Service's target, else the probes', else `http`, else the first."""
+        ports = _items(self.service, "spec", "ports")
+        first = next((p for p in ports if p.get("name") == "http"), ports[0] if ports else {})
+        candidates = [first.get("targetPort", first.get("port")), *(dig(p, "httpGet", "port") for p in self._http_probes()), "http"]
+        found = next((port for port in map(self.container_port, candidates) if port), None)
+        container_ports = _items(self.container, "ports")
+        return found or (container_ports[0].get("containerPort") if container_ports else None)
+
+
+@dataclass(frozen=True)
+class Draft:
+    spec: dict
+    workloads: list[Workload]
+    ingress: dict | None
+    notes: list[str]  # warnings found while drafting (the comparison adds the rest)
+
+
+def find_workloads(objects: list[dict], domain: str, chart: str) -> list[Workload]:
+    """Deployments and Jobs with their app keys and types, and the objects that belong to each."""
+    workloads: list[Workload] = []
+    prefix = chart_name(domain, chart) + "-"
+    for obj in objects:
+        if obj["kind"] in ("Deployment", "Job"):
+            key = _unique(app_key(obj, prefix), {w.key for w in workloads})
+            workloads.append(Workload(obj, key, JOB if obj["kind"] == "Job" else PROCESSOR))
+    claimed: set[int] = set()
+    for w in workloads:
+        if w.type == JOB:
+            continue
+        labels = _map(w.pod, "metadata", "labels")
+        w.service = _claim(objects, "Service", claimed, lambda o, labels=labels: _selects(dig(o, "spec", "selector"), labels))
+        w.pdb = _claim(objects, "PodDisruptionBudget", claimed, lambda o, labels=labels: _selects_labels(o, labels))
+        w.hpa = _claim(objects, "HorizontalPodAutoscaler", claimed, lambda o, w=w: _scales(o, w.name))
+        if w.service:
+            w.type = API
+            labels = _map(w.service, "metadata", "labels")
+            w.monitor = _claim(objects, "ServiceMonitor", claimed, lambda o, labels=labels: _selects_labels(o, labels))
+    return workloads
+
+
+def app_key(obj: dict, prefix: str) -> str:
+    """The generator's app label, else the name minus `<domain>-<chart>-`, underscores for dashes."""
+    label = _map(obj, "metadata", "labels").get(APP_KEY_LABEL)
+    if isinstance(label, str) and IDENTIFIER.match(label):
+        return label
+    key = re.sub(r"[^A-Za-z0-9]+", "_", obj["metadata"]["name"].removeprefix(prefix)).strip("_")
+    key = key if key[:1].isalpha() else f"app_{key}"
+    return key[:63].rstrip("_")
+
+
+def _unique(key: str, taken: set[str]) -> str:
+    number, candidate = 2, key
+    while candidate in taken:
+        candidate, number = f"{key[:60]}_{number}", number + 1
+    return candidate
+
+
+def _claim(objects: list[dict], kind: str, claimed: set[int], matches) -> dict | None:
+    """The first unclaimed object of this kind that matches; each object serves one app."""
+    for obj in objects:
+        if obj["kind"] == kind and id(obj) not in claimed and matches(obj):
+            claimed.add(id(obj))
+            return obj
+    return None
+
+
+def _selects(selector, labels: dict) -> bool:
+    return isinstance(selector, dict) and bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def _selects_labels(obj: dict, labels: dict) -> bool:
+    """A PodDisruptionBudget or ServiceMonitor whose matchLabels (and nothing else) select these labels."""
+    selector = _map(obj, "spec", "selector")
+    return not selector.get("matchExpressions") and _selects(selector.get("matchLabels"), labels)
+
+
+def _scales(hpa: dict, deployment: str) -> bool:
+    target = _map(hpa, "spec", "scaleTargetRef")
+    return target.get("kind") == "Deployment" and target.get("name") == deployment
+
+
+def find_ingress(objects: list[dict], workloads: list[Workload]) -> dict | None:
+    """The first Ingress routing to an app's Service; each app's path comes from its first rule."""
+    services = {w.service["metadata"]["name"]: w for w in workloads if w.service}
+    for obj in objects:
+        if obj["kind"] != "Ingress":
+            continue
+        rules = _items(obj, "spec", "rules") or [{}]
+        for path in _items(rules[0], "http", "paths"):
+            service = dig(path, "backend", "service", "name")
+            w = services.get(service) if _texts(service) else None
+            if w and not w.route:
+                w.route = path
+        if any(w.route for w in workloads):
+            return obj
+    return None
+
+
+def draft_spec(objects: list[dict], domain: str, chart: str) -> Draft:
+    """The spec that regenerates `objects` as closely as a spec can say."""
+    for value, option in ((domain, "--domain"), (chart, "--chart")):
+        if not IDENTIFIER.match(value):
+            raise SpecError.one("<command line>", option, f"invalid name {value!r}: expected a letter, then letters, digits, '_' or '-'")
+    workloads = find_workloads(objects, domain, chart)
+    if not workloads:
+        raise SpecError.one("<source>", "", "no Deployment or Job found: nothing to import")
+    ingress = find_ingress(objects, workloads)
+    features = _features(workloads, ingress)
+    top: dict = {"domain": domain}
+    registry, tag = _registry(workloads, domain), _common_tag(workloads)
+    if registry != DEFAULT_REGISTRY:
+        top["image_registry"] = registry
+    entry: dict = {"app_version": tag} if tag != DEFAULT_VERSION else {}
+    # First the shape of each app (it decides the defaults), then what differs from those defaults.
+    skeleton = {w.key: _structure(w, features) for w in workloads}
+    model = parse_spec({**top, "charts": {chart: {**entry, "apps": skeleton, "features": features}}}, DRAFT)[0]
+    global_env = _global_env(workloads)
+    apps = {w.key: {**skeleton[w.key], **_settings(w, app, global_env)} for w, app in zip(workloads, model.apps, strict=True)}
+    custom = {f"global.env.{k}": v for k, v in global_env.items()}
+    if ingress and model.ingress:
+        custom.update(_ingress_values(ingress, model.ingress))
+    entry["apps"] = apps if any(apps.values()) else list(apps)
+    entry.update({"features": features} if features else {})
+    entry.update({"custom_values": custom} if custom else {})
+    notes = [
+        f"{w.obj['kind']}/{w.name}: no HTTP probe: the generated probes call GET {app.values['healthPath']} (set healthPath)"
+        for w, app in zip(workloads, model.apps, strict=True)
+        if app.has_health and not w.health_path
+    ]
+    return Draft({**top, "charts": {chart: entry}}, workloads, ingress, notes)
+
+
+def _features(workloads: list[Workload], ingress: dict | None) -> dict[str, bool]:
+    """A feature is on when every app it applies to has the object; otherwise apps opt in one by one."""
+    deployments = [w for w in workloads if w.type != JOB]
+    apis = [w for w in workloads if w.type == API]
+    found = {
+        "pdb": bool(deployments) and all(w.pdb for w in deployments),
+        "hpa": bool(apis) and all(w.hpa for w in apis),
+        "ingress": ingress is not None,
+        "metrics": bool(apis) and all(w.metrics_port for w in apis),
+    }
+    return {name: True for name, on in found.items() if on}
+
+
+def _structure(w: Workload, features: dict) -> dict:
+    """The settings that decide an app's shape: type, hook and the blocks it opts into."""
+    out: dict = {}
+    if w.type != detect_type(w.key):
+        out["type"] = w.type
+    hook = _map(w.obj, "metadata", "annotations").get("helm.sh/hook")
+    if w.type == JOB and isinstance(hook, str) and all(h.strip() in HOOKS for h in hook.split(",")):
+        out["hook"] = hook
+    if w.type == PROCESSOR and w.health_path:
+        out["healthPath"] = w.health_path
+    if w.pdb and not features.get("pdb"):
+        out["podDisruptionBudget"] = {"enabled": True}
+    if w.hpa and not (features.get("hpa") and w.type == API):
+        out["autoscaling"] = {"enabled": True}
+    if w.metrics_port and not (features.get("metrics") and w.type == API):
+        out["metrics"] = {"enabled": True}
+    return out
+
+
+def _settings(w: Workload, app: App, global_env: dict) -> dict:
+    """The source's values where they fit the schema and differ from the app's defaults."""
+    fitted = fit(_source_values(w, app, global_env), app_schema(app.shape))
+    if "podDisruptionBudget" in fitted:
+        merged = {**app.values, **fitted}
+        floor = merged["autoscaling"]["minReplicas"] if "autoscaling" in merged else merged["replicas"]
+        if pdb_problem(merged["podDisruptionBudget"], floor):  # the generator refuses PDBs that block drains
+            del fitted["podDisruptionBudget"]
+    settings = minimal(fitted, app.values)
+    return _image_shortcuts({} if settings is DROP else settings)
+
+
+def _source_values(w: Workload, app: App, global_env: dict) -> dict:
+    """The source workload in the values layout, before schema fitting and defaults."""
+    container, pod_spec, spec = w.container, _map(w.pod, "spec"), _map(w.obj, "spec")
+    env = {e["name"]: e["value"] for e in _items(container, "env") if set(e) == {"name", "value"} and isinstance(e["name"], str)}
+    values: dict = {
+        "image": _image(container.get("image"), container.get("imagePullPolicy")),
+        "command": container.get("command", []),
+        "args": container.get("args", []),
+        "env": {k: v for k, v in env.items() if global_env.get(k) != v},
+        "resources": {k: quantity_strings(v) if isinstance(v, dict) else v for k, v in _map(container, "resources").items()},
+        "securityContext": _map(container, "securityContext"),
+        "podSecurityContext": _map(pod_spec, "securityContext"),
+        "podAnnotations": _map(w.pod, "metadata", "annotations"),
+        "nodeSelector": _map(pod_spec, "nodeSelector"),
+        "tolerations": pod_spec.get("tolerations", []),
+    }
+    if w.type == JOB:
+        values.update({k: spec.get(k, default) for k, default in JOB_FIELDS.items() if spec.get(k, default) is not None})
+        values["restartPolicy"] = pod_spec.get("restartPolicy")
+        return values
+    if "replicas" in spec or not w.hpa:
+        values["replicas"] = spec.get("replicas", 1)  # Kubernetes' default
+    values["zoneSpread"] = _without_selectors(pod_spec.get("topologySpreadConstraints")) == _without_selectors(zone_spread(app))
+    if app.has_health:
+        values["healthPath"] = w.health_path or app.values["healthPath"]
+        values["port"] = w.app_port() or app.values["port"]
+    if w.pdb:
+        bounds = {k: v for k, v in _map(w.pdb, "spec").items() if k in ("minAvailable", "maxUnavailable")}
+        values["podDisruptionBudget"] = {} if bounds == {"maxUnavailable": DEFAULT_MAX_UNAVAILABLE} else bounds
+    if w.hpa:
+        values["autoscaling"] = _autoscaling(_map(w.hpa, "spec"))
+    if w.route:
+        values["ingress"] = {"path": w.route.get("path"), "pathType": w.route.get("pathType")}
+    elif "ingress" in app.values:
+        values["ingress"] = {"enabled": False}
+    if "metrics" in app.values:
+        values["metrics"] = metrics = {"port": w.metrics_port, "path": w.metrics_path or app.values["metrics"]["path"]}
+        implied = {"prometheus.io/path": metrics["path"], "prometheus.io/port": str(metrics["port"]), "prometheus.io/scrape": "true"}
+        values["podAnnotations"] = {k: v for k, v in values["podAnnotations"].items() if implied.get(k) != v}
+    return values
+
+
+def _image(image, pull_policy) -> dict:
+    """Repository, tag and pull policy (Kubernetes' default when absent); {} for digests, which a spec cannot pin."""
+    if not isinstance(image, str) or not image or "@" in image:
+        return {}
+    head, _, last = image.rpartition("/")
+    name, _, tag = last.partition(":")
+    tag = tag or "latest"
+    policy = pull_policy or ("Always" if tag == "latest" else "IfNotPresent")
+    return {"repository": f"{head}/{name}" if head else name, "tag": tag, "pullPolicy": policy}
+
+
+def _without_selectors(constraints) -> list | None:
+    """Spread constraints without their label selectors (those follow the names)."""
+    if not isinstance(constraints, list):
+        return None
+    return [{k: v for k, v in c.items() if k != "labelSelector"} for c in constraints if isinstance(c, dict)]
+
+
+def _autoscaling(spec: dict) -> dict:
+    targets = {"cpu": "targetCPUUtilizationPercentage", "memory": "targetMemoryUtilizationPercentage"}
+    out = {"minReplicas": spec.get("minReplicas", 1), "maxReplicas": spec.get("maxReplicas")}
+    if "targetCPUUtilizationPercentage" in spec:  # autoscaling/v1
+        out["targetCPUUtilizationPercentage"] = spec["targetCPUUtilizationPercentage"]
+    for metric in _items(spec, "metrics"):
+        name, target = dig(metric, "resource", "name"), _map(metric, "resource", "target")
+        if metric.get("type") == "Resource" and _texts(name) and name in targets and target.get("type") == "Utilization":
+            out[targets[name]] = target.get("averageUtilization")
+    return out
+
+
+def _global_env(workloads: list[Workload]) -> dict[str, str]:
+    """Variables that every app (of two or more) sets to the same value; a single app keeps its own env."""
+    if len(workloads) < 2:
+        return {}
+    sets = [
+        {(e["name"], e["value"]) for e in _items(w.container, "env") if set(e) == {"name", "value"} and _texts(e["name"], e["value"])}
+        for w in workloads
+    ]
+    shared = fit(dict(sorted(set.intersection(*sets))), GLOBAL_SCHEMA["properties"]["env"])
+    return {} if shared is DROP else shared
+
+
+def _registry(workloads: list[Workload], domain: str) -> str:
+    """The registry most images follow as `<registry>/<domain>-<app>` (the generator's default repository)."""
+    found = []
+    for w in workloads:
+        repository = _image(w.container.get("image"), None).get("repository", "")
+        suffix = f"/{dashed(domain)}-{dashed(w.key)}"
+        if repository.endswith(suffix) and REGISTRY.match(repository[: -len(suffix)]):
+            found.append(repository[: -len(suffix)])
+    return Counter(found).most_common(1)[0][0] if found else DEFAULT_REGISTRY
+
+
+def _common_tag(workloads: list[Workload]) -> str:
+    tags = [_image(w.container.get("image"), None).get("tag", "") for w in workloads]
+    tags = [t for t in tags if IMAGE_TAG.match(t)]
+    return Counter(tags).most_common(1)[0][0] if tags else DEFAULT_VERSION
+
+
+def _image_shortcuts(settings: dict) -> dict:
+    """`image: repo` and `tag: x`, as specs are written, unless a pull policy needs the mapping form."""
+    image = settings.pop("image", None)
+    if not image or "pullPolicy" in image:
+        return {"image": image, **settings} if image else settings
+    shortcuts = {"image": image.get("repository"), "tag": image.get("tag")}
+    return {**{k: v for k, v in shortcuts.items() if v}, **settings}
+
+
+def _ingress_values(ingress: dict, defaults: dict) -> dict:
+    """custom_values (dotted paths) for the chart's Ingress settings."""
+    rules = _items(ingress, "spec", "rules") or [{}]
+    configs = fit(dig(ingress, "spec", "tls", default=[]), INGRESS_SCHEMA["properties"]["tls"]["properties"]["configs"])
+    configs = [] if configs is DROP else configs
+    source = {
+        "host": rules[0].get("host", ""),
+        "ingressClassName": dig(ingress, "spec", "ingressClassName", default=""),
+        "annotations": _map(ingress, "metadata", "annotations"),
+        "tls": {"enabled": bool(configs), "configs": configs},
+    }
+    settings = minimal(fit(source, INGRESS_SCHEMA), defaults)
+    return {} if settings is DROP else _dotted(settings, "ingress")
+
+
+def _dotted(settings: dict, prefix: str) -> dict:
+    """Nested settings as custom_values paths; lists (tls configs) stay whole."""
+    out = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            out.update(_dotted(value, f"{prefix}.{key}"))
+        else:
+            out[f"{prefix}.{key}"] = value
+    return out
+
+
+def fit(value, schema: dict):
+    """The part of `value` the schema accepts; DROP for none. Refused keys and values are left
+    out of the draft, and the comparison with the source then reports them."""
+    if isinstance(value, dict) and schema.get("type") == "object":
+        props, extra = schema.get("properties", {}), schema.get("additionalProperties", True)
+        lenient = {k: v for k, v in schema.items() if k != "required"}  # defaults fill in the rest
+        out = {}
+        for key, item in value.items():
+            if key in props:
+                kept = fit(item, props[key])
+            elif isinstance(extra, dict):
+                kept = item if not check({key: item}, lenient) else DROP
+            else:
+                kept = DROP
+            if kept is not DROP:
+                out[key] = kept
+        return out
+    return value if not check(value, schema) else DROP
+
+
+def minimal(actual, default):
+    """What a spec must set so that merging it over `default` gives `actual`; DROP when nothing.
+    A merge cannot remove a default key: such differences stay, and the comparison shows them."""
+    if isinstance(actual, dict) and isinstance(default, dict):
+        out = {}
+        for key, value in actual.items():
+            kept = minimal(value, default[key]) if key in default else value
+            if kept is not DROP:
+                out[key] = kept
+        return out or DROP
+    return DROP if same_value(actual, default) else actual
+
+
+def generate(spec: dict) -> list[dict]:
+    """The objects the generator makes from a spec of one chart."""
+    model: ChartModel = parse_spec(spec, DRAFT)[0]
+    return synthesize(model, cdk8s.App())[0]
+
+
+def unmapped(draft: Draft, source: list[dict], generated: list[dict]) -> list[str]:
+    """One line per source object or field that the generated objects do not carry."""
+    by_app = {(o["kind"], _map(o, "metadata", "labels").get(APP_KEY_LABEL)): o for o in generated}
+    pairs: dict[int, dict | None] = {}
+    for w in draft.workloads:
+        for obj in (w.obj, w.service, w.pdb, w.hpa, w.monitor):
+            if obj is not None:
+                pairs[id(obj)] = by_app.get((obj["kind"], w.key))
+    if draft.ingress is not None:
+        pairs[id(draft.ingress)] = next((o for o in generated if o["kind"] == "Ingress"), None)
+    containers = {id(w.obj): w.container.get("name") for w in draft.workloads}
+    lines = list(draft.notes)
+    for obj in source:
+        where = show((obj["kind"], "", obj["metadata"]["name"]))
+        target = pairs.get(id(obj))
+        if target is None:
+            lines.append(f"{where}: object not mapped")
+            continue
+        old = normalize(obj, Noise())
+        if id(obj) in containers and containers[id(obj)] != CONTAINER:
+            _rename_container(old, containers[id(obj)])
+            lines.append(f"{where}: container name {_short(containers[id(obj)])} not mapped (generated: {_short(CONTAINER)})")
+        for change in compare(old, normalize(target, Noise())):
+            if change.old is not ABSENT and not _follows_names(change.path):
+                path = format_path(change.path)
+                lines.append(f"{where}: {path} not mapped (source: {_short(change.old)}, generated: {_short(change.new)})")
+    return lines
+
+
+def _rename_container(obj: dict, name) -> None:
+    """Name the main container as the generator does, so the rest of it is compared field by field."""
+    for container in _items(obj, "spec", "template", "spec", "containers"):
+        if container.get("name") == name:
+            container["name"] = CONTAINER
+            return
+
+
+def _follows_names(path: tuple) -> bool:
+    """Fields that change with the object names by design: names, selectors, the generator's own labels."""
+    if path in (("metadata", "name"), ("spec", "scaleTargetRef", "name")) or path[-3:] == ("backend", "service", "name"):
+        return True
+    if any(part in ("selector", "matchLabels", "labelSelector") for part in path if isinstance(part, str)):
+        return True
+    return any(path[i : i + 2] == ("metadata", "labels") and path[i + 2] in OWNED_LABELS for i in range(len(path) - 2))
+
+
+def _short(value) -> str:
+    text = "(absent)" if value is ABSENT else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="main.py import",
+        description="Write a draft spec from existing manifests, or from a chart rendered with helm template. "
+        "What the spec cannot express is listed on stderr, one warning per line.",
+    )
+    p.add_argument("source", help="manifests file (multi-document YAML), chart directory or .tgz")
+    p.add_argument("--domain", required=True, help="domain of the new spec")
+    p.add_argument("--chart", required=True, help="chart name (key) in the new spec")
+    p.add_argument("-o", "--output", type=Path, help="write the spec to this file (default: stdout)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    add_render_options(p)
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    options = render_options(args)
+    if (options.values or options.set_values) and not is_chart(Path(args.source)):
+        raise SpecError.one(args.source, "-f/--set", "values apply to charts only, and this is a manifests file")
+    source = load_objects(args.source, options)
+    draft = draft_spec(source, args.domain, args.chart)
+    for line in unmapped(draft, source, generate(draft.spec)):
+        print(f"import: warning: {line}", file=sys.stderr)
+    text = HEADER.format(source=args.source) + dump_yaml(draft.spec)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        _write_atomically(args.output, text)
+    return 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Never a half-written spec: write beside it, then rename (with the mode a plain write would give)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
