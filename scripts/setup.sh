@@ -60,6 +60,10 @@ if [ ! -f "$ck/.complete" ]; then
   touch "$ck/.complete"  # a half-finished install is redone, never used
 fi
 ln -sf "$ck/bin/checkov" "$TOOLS_BIN/checkov"
+# A real Kubernetes control plane (etcd, kube-apiserver, ...) for tests/e2e, cached by version.
+log "control plane (first build takes 10-15 minutes)"
+tests/e2e/cluster.sh build >/dev/null
+
 # Bazel: Debian's bazel-bootstrap (4.2.3) is the one Bazel served here.
 if ! command -v bazel >/dev/null; then
   log "bazel-bootstrap (apt)"

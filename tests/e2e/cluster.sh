@@ -39,52 +39,58 @@ have_all() { # dir files...
   for f in "$@"; do [ -s "$dir/$f" ] || return 1; done
 }
 
-# Builds into a temp dir beside the target, then renames it into place, so an
-# interrupted build never leaves a half-filled cache entry behind.
-publish() { # tmp target
-  chmod 755 "$1"
-  rm -rf "$2"
-  mv -T "$1" "$2"
+# Runs FN TMPDIR in a temp dir beside TARGET, then renames it into place, so
+# an interrupted build never leaves a half-filled cache entry behind.
+build_into() { # target fn
+  local tmp
+  tmp=$(mktemp -d "$1.tmp.XXXXXX")
+  # shellcheck disable=SC2064 # expand now: tmp is local
+  trap "rm -rf '$tmp'" EXIT
+  "$2" "$tmp"
+  chmod 755 "$tmp"
+  rm -rf "$1"
+  mv -T "$tmp" "$1"
+  trap - EXIT
+}
+
+build_plane() { # out
+  (cd "$HERE/etcd" && go build -ldflags "-s -w" -o "$1/bin/etcd" .)
+  # Without -X the binaries report v0.0.0-master; clients (Helm's
+  # kubeVersion checks) need the real version. One go build for all three
+  # shares the compile work.
+  local minor
+  minor=$(cut -d. -f2 <<<"$K8S_VERSION")
+  (cd "$HERE/kube" && go build -o "$1/bin/" -ldflags "-s -w \
+      -X k8s.io/component-base/version.gitVersion=$K8S_VERSION \
+      -X k8s.io/component-base/version.gitMajor=1 \
+      -X k8s.io/component-base/version.gitMinor=$minor \
+      -X k8s.io/component-base/version.gitTreeState=clean" \
+    k8s.io/kubernetes/cmd/kube-apiserver \
+    k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler)
+}
+
+build_kwok() { # out
+  GOBIN=$1 go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  # kwok has no built-in behaviour: these are kwokctl's default "fast"
+  # stages (nodes Ready with leases, pods Running/Ready at once).
+  local stages f
+  stages=$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage
+  for f in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
+           pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+    echo "---"; cat "$stages/$f.yaml"
+  done >"$1/stages.yaml"
 }
 
 build() {
   mkdir -p "$CACHE"
   if ! have_all "$BIN" "${PLANE_BINARIES[@]}"; then
     log "building control plane $K8S_VERSION, etcd $ETCD_VERSION (first time only)"
-    local tmp minor
-    tmp=$(mktemp -d "$PLANE_DIR.tmp.XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT
-    (cd "$HERE/etcd" && go build -ldflags "-s -w" -o "$tmp/bin/etcd" .)
-    # Without -X the binaries report v0.0.0-master; clients (Helm's
-    # kubeVersion checks) need the real version.
-    minor=$(cut -d. -f2 <<<"$K8S_VERSION")
-    (cd "$HERE/kube" && go build -o "$tmp/bin/" -ldflags "-s -w \
-        -X k8s.io/component-base/version.gitVersion=$K8S_VERSION \
-        -X k8s.io/component-base/version.gitMajor=1 \
-        -X k8s.io/component-base/version.gitMinor=$minor \
-        -X k8s.io/component-base/version.gitTreeState=clean" \
-      k8s.io/kubernetes/cmd/kube-apiserver \
-      k8s.io/kubernetes/cmd/kube-controller-manager \
-      k8s.io/kubernetes/cmd/kube-scheduler)
-    publish "$tmp" "$PLANE_DIR"
-    trap - EXIT
+    build_into "$PLANE_DIR" build_plane
   fi
   if ! have_all "$KWOK_DIR" kwok stages.yaml; then
     log "building kwok $KWOK_VERSION (first time only)"
-    local tmp
-    tmp=$(mktemp -d "$KWOK_DIR.tmp.XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT
-    GOBIN=$tmp go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
-    # kwok has no built-in behaviour: these are kwokctl's default "fast"
-    # stages (nodes Ready with leases, pods Running/Ready at once).
-    local stages f
-    stages=$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage
-    for f in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
-             pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
-      echo "---"; cat "$stages/$f.yaml"
-    done >"$tmp/stages.yaml"
-    publish "$tmp" "$KWOK_DIR"
-    trap - EXIT
+    build_into "$KWOK_DIR" build_kwok
   fi
   echo "$BIN"
 }
@@ -157,17 +163,21 @@ api() { # dir method path [curl args...]
     "$(cat "$d/server")$path" "$@"
 }
 
-wait_for() { # seconds description command...
-  local deadline=$((SECONDS + $1)) what=$2; shift 2
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || { log "timed out waiting for $what"; return 1; }
-    sleep 0.5
-  done
-}
+# A zombie (our own unreaped child when start fails) has stopped too.
+running() { grep -q '^State:[[:space:]]*[^Z[:space:]]' "/proc/$1/status" 2>/dev/null; }
 
 alive() { # dir: every launched process still runs
   local f
   for f in "$1"/*.pid; do running "$(cat "$f")" || { log "$(basename "$f" .pid) exited"; return 1; }; done
+}
+
+wait_for() { # dir seconds description command...: gives up early if a process died
+  local d=$1 deadline=$((SECONDS + $2)) what=$3; shift 3
+  until "$@" >/dev/null 2>&1; do
+    alive "$d" || return 1
+    [ "$SECONDS" -lt "$deadline" ] || { log "timed out waiting for $what"; return 1; }
+    sleep 0.5
+  done
 }
 
 ns_gone() { [ "$(api "$1" GET "/api/v1/namespaces/$2" -o /dev/null -w '%{http_code}' 2>/dev/null)" = 404 ]; }
@@ -175,19 +185,33 @@ ns_gone() { [ "$(api "$1" GET "/api/v1/namespaces/$2" -o /dev/null -w '%{http_co
 start() { # dir
   local d
   mkdir -p "$1" && d=$(cd "$1" && pwd)
-  ls "$d"/*.pid >/dev/null 2>&1 && die "$d already has a running plane; stop it first"
-  have_all "$BIN" "${PLANE_BINARIES[@]}" && have_all "$KWOK_DIR" kwok stages.yaml || die "binaries missing: run '$0 build' first"
-  local t0=$SECONDS etcd_port peer_port api_port
-  read -r etcd_port peer_port api_port <<<"$(free_ports 3)"
+  if ls "$d"/*.pid >/dev/null 2>&1; then die "$d already has a running plane; stop it first"; fi
+  if ! have_all "$BIN" "${PLANE_BINARIES[@]}" || ! have_all "$KWOK_DIR" kwok stages.yaml; then
+    die "binaries missing: run '$0 build' first"
+  fi
+  local t0=$SECONDS ports
+  ports=$(free_ports 3)
   certs "$d"
-  kubeconfig "$d" "$api_port"
-  echo "https://127.0.0.1:$api_port" >"$d/server"
+  kubeconfig "$d" "${ports##* }"
+  echo "https://127.0.0.1:${ports##* }" >"$d/server"
+  # shellcheck disable=SC2086 # three port numbers
+  if ! up "$d" $ports; then
+    stop "$d"
+    die "control plane failed to start; logs: $d/*.log"
+  fi
+  log "control plane $K8S_VERSION ready in $((SECONDS - t0))s: $(cat "$d/server"), kubeconfig $d/kubeconfig"
+}
 
+# Launches the processes and waits until they work. Called in a condition,
+# where set -e does not apply: every step checks its own status.
+up() { # dir etcd-port etcd-peer-port apiserver-port
+  local d=$1 etcd_port=$2 peer_port=$3 api_port=$4
+
+  # --unsafe-no-fsync: throw-away data; fsyncs only slow the tests down.
   launch "$d" etcd "$BIN/etcd" --name e2e --data-dir "$d/etcd-data" \
     --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
     --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-    --initial-cluster "e2e=http://127.0.0.1:$peer_port" \
-    --unsafe-no-fsync --quota-backend-bytes 1073741824
+    --initial-cluster "e2e=http://127.0.0.1:$peer_port" --unsafe-no-fsync
   # A loopback advertise address cannot be an Endpoints IP, so the
   # "kubernetes" Service endpoint reconciler is off (nothing in-cluster runs).
   launch "$d" kube-apiserver "$BIN/kube-apiserver" \
@@ -200,9 +224,14 @@ start() { # dir
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$d/sa.pub" --service-account-signing-key-file "$d/sa.key" \
     --profiling=false
-  wait_for 90 "kube-apiserver /readyz" api "$d" GET /readyz || { stop "$d"; return 1; }
+  wait_for "$d" 90 "kube-apiserver /readyz" api "$d" GET /readyz || return 1
+  # Ready will need a namespace deletion to complete; the namespace controller
+  # always waits 5 s before acting, so start that clock right away.
+  api "$d" POST /api/v1/namespaces -H 'Content-Type: application/json' -o /dev/null \
+    -d '{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "e2e-probe"}}' || return 1
+  api "$d" DELETE /api/v1/namespaces/e2e-probe -o /dev/null || return 1
 
-  # Serving ports 0: these need no HTTPS endpoint here, and must not listen.
+  # Secure port 0: these need no HTTPS endpoint here, so they listen nowhere.
   launch "$d" kube-controller-manager "$BIN/kube-controller-manager" \
     --kubeconfig "$d/kubeconfig" --secure-port 0 --leader-elect=false \
     --service-account-private-key-file "$d/sa.key" --root-ca-file "$d/ca.crt" \
@@ -213,48 +242,37 @@ start() { # dir
   launch "$d" kwok "$KWOK_DIR/kwok" --kubeconfig "$d/kubeconfig" --config "$KWOK_DIR/stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
     --server-address "" --node-ip 127.0.0.1 --node-lease-duration-seconds 40
-  # kwok keeps this node Ready and runs (fakes) every pod bound to it.
+  # kwok keeps this node Ready and fakes every pod bound to it as Running.
   api "$d" POST /api/v1/nodes -H 'Content-Type: application/json' -o /dev/null -d '{
     "apiVersion": "v1", "kind": "Node",
-    "metadata": {"name": "kwok-node-0", "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-                 "labels": {"kubernetes.io/hostname": "kwok-node-0", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "type": "kwok"}},
+    "metadata": {"name": "kwok-node-0", "annotations": {"kwok.x-k8s.io/node": "fake"},
+                 "labels": {"kubernetes.io/hostname": "kwok-node-0", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}},
     "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
-               "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}}' || { stop "$d"; return 1; }
+               "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}}' || return 1
 
-  # Ready means: the default ServiceAccount exists (token + serviceaccount
-  # controllers run) and a namespace deletion completes (namespace controller
-  # and garbage collector run).
-  local ok=1
-  wait_for 60 "default ServiceAccount" api "$d" GET /api/v1/namespaces/default/serviceaccounts/default || ok=0
-  [ "$ok" = 1 ] && { api "$d" POST /api/v1/namespaces -H 'Content-Type: application/json' -o /dev/null \
-      -d '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"e2e-probe"}}' || ok=0; }
-  [ "$ok" = 1 ] && { api "$d" DELETE /api/v1/namespaces/e2e-probe -o /dev/null || ok=0; }
-  [ "$ok" = 1 ] && { wait_for 60 "namespace deletion" ns_gone "$d" e2e-probe || ok=0; }
-  [ "$ok" = 1 ] && { alive "$d" || ok=0; }
-  if [ "$ok" = 0 ]; then stop "$d"; return 1; fi
-  log "control plane $K8S_VERSION ready in $((SECONDS - t0))s: $(cat "$d/server"), kubeconfig $d/kubeconfig"
+  # Ready means: the default ServiceAccount exists (serviceaccount controller
+  # runs) and a namespace deletion completes (namespace controller runs).
+  wait_for "$d" 60 "default ServiceAccount" api "$d" GET /api/v1/namespaces/default/serviceaccounts/default || return 1
+  wait_for "$d" 60 "namespace deletion" ns_gone "$d" e2e-probe || return 1
+  alive "$d"
 }
 
-# A zombie (our own unreaped child when start fails) has stopped too.
-running() { grep -q '^State:[[:space:]]*[^Z[:space:]]' "/proc/$1/status" 2>/dev/null; }
-
+# One at a time in COMPONENTS order: an apiserver whose etcd is already gone
+# takes much longer to shut down.
 stop() { # dir
-  local d=$1 name pid pids=()
+  local d=$1 name pid deadline
   for name in "${COMPONENTS[@]}"; do
     [ -f "$d/$name.pid" ] || continue
     pid=$(cat "$d/$name.pid")
     # Only signal a PID that is still ours (its command line names DIR).
-    if grep -qF "$d" "/proc/$pid/cmdline" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+    if grep -qF "$d" "/proc/$pid/cmdline" 2>/dev/null && kill -TERM "$pid" 2>/dev/null; then
+      deadline=$((SECONDS + 10))
+      while running "$pid"; do
+        if [ "$SECONDS" -ge "$deadline" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
+        sleep 0.1
+      done
     fi
     rm -f "$d/$name.pid"
-  done
-  local deadline=$((SECONDS + 15))
-  for pid in "${pids[@]}"; do
-    while running "$pid"; do
-      if [ "$SECONDS" -ge "$deadline" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
-      sleep 0.2
-    done
   done
 }
 

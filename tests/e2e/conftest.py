@@ -1,0 +1,124 @@
+"""A real Kubernetes control plane for end-to-end tests.
+
+`control_plane` (session scope) builds the binaries if they are not cached yet
+(`cluster.sh build`, normally already run by .ci/run), starts etcd,
+kube-apiserver, kube-controller-manager, kube-scheduler and kwok (one fake
+node: pods get scheduled and turn Ready, so `helm install --wait` works) in a
+pytest temp dir, and stops them at the end of the session. If the plane cannot
+be built or started, the tests that use it are skipped, with the log tails.
+
+Tests using it are marked `e2e`. Under pytest-xdist every worker starts its
+own plane (~10 s, ~1 GiB each): run tests/e2e without -n, or group them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).parent
+CLUSTER_SH = HERE / "cluster.sh"
+# The version the binaries are built at (they report it at /version).
+K8S_VERSION = re.search(r"^\s*(?:require\s+)?k8s\.io/kubernetes (v\S+)", (HERE / "kube" / "go.mod").read_text(), re.M).group(1)
+
+
+class ApiError(Exception):
+    """A non-2xx answer from the API server; `status` is the HTTP code."""
+
+    def __init__(self, status: int, method: str, path: str, body: str):
+        self.status = status
+        try:
+            message = json.loads(body).get("message", body)
+        except ValueError:
+            message = body
+        super().__init__(f"{method} {path}: HTTP {status}: {message}")
+
+
+class ControlPlane:
+    """A running control plane: its kubeconfig and a minimal REST client that
+    authenticates with the admin client certificate (group system:masters)."""
+
+    def __init__(self, directory: Path):
+        self.dir = directory
+        self.kubeconfig = directory / "kubeconfig"
+        self.server = (directory / "server").read_text().strip()
+        self.version = K8S_VERSION
+        self._tls = ssl.create_default_context(cafile=str(directory / "ca.crt"))
+        self._tls.load_cert_chain(directory / "admin.crt", directory / "admin.key")
+
+    def request(self, method: str, path: str, body: dict | None = None) -> dict[str, Any]:
+        """`path` is an API path such as /api/v1/namespaces/ns/configmaps."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            self.server + path,
+            data=data,
+            method=method,
+            headers={"Accept": "application/json", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, context=self._tls, timeout=30) as resp:
+                return json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as err:
+            raise ApiError(err.code, method, path, err.read().decode(errors="replace")) from None
+
+    def get(self, path: str) -> dict[str, Any]:
+        return self.request("GET", path)
+
+    def list(self, path: str) -> list[dict[str, Any]]:
+        """Items of a collection, e.g. /apis/apps/v1/namespaces/ns/deployments."""
+        return self.get(path)["items"]
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.get(path)
+        except ApiError as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
+    def create(self, path: str, obj: dict) -> dict[str, Any]:
+        return self.request("POST", path, obj)
+
+    def delete(self, path: str) -> dict[str, Any]:
+        return self.request("DELETE", path)
+
+    def wait_gone(self, path: str, timeout: float = 60) -> None:
+        """Waits until `path` is 404, e.g. a namespace being finalized."""
+        deadline = time.monotonic() + timeout
+        while self.exists(path):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{path} still exists after {timeout}s")
+            time.sleep(0.5)
+
+
+def _tail(text: str, lines: int = 30) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _log_tails(directory: Path) -> str:
+    return "\n".join(f"--- {log.name}\n{_tail(log.read_text(errors='replace'), 15)}" for log in sorted(directory.glob("*.log")))
+
+
+@pytest.fixture(scope="session")
+def control_plane(tmp_path_factory: pytest.TempPathFactory):
+    build = subprocess.run(["bash", CLUSTER_SH, "build"], capture_output=True, text=True)
+    if build.returncode != 0:
+        pytest.skip(f"control plane binaries could not be built:\n{_tail(build.stderr)}")
+    directory = tmp_path_factory.mktemp("control-plane")
+    start = subprocess.run(["bash", CLUSTER_SH, "start", directory], capture_output=True, text=True)
+    try:
+        if start.returncode != 0:
+            pytest.skip(f"control plane could not start:\n{_tail(start.stderr)}\n{_log_tails(directory)}")
+        yield ControlPlane(directory)
+    finally:
+        subprocess.run(["bash", CLUSTER_SH, "stop", directory], check=False)
