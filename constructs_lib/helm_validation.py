@@ -25,8 +25,57 @@ def _fail(key: str, message: str, *args: str) -> str:
     return f'{{{{ fail "{text}" }}}}'
 
 
+def _quantity(var: str, expr: str) -> list[str]:
+    """Template lines setting `$var` to the float value of a Kubernetes quantity."""
+    return [
+        f"{{{{- $q := toString {expr} }}}}",
+        '{{- $unit := regexFind "[a-zA-Z]+$" $q }}',
+        f"{{{{- ${var} := mulf (trimSuffix $unit $q | float64) (get $factors $unit) }}}}",
+    ]
+
+
+def _app_rules(chart: ChartModel) -> list[str]:
+    """rules.app_problems for every enabled app, as one loop."""
+    factors = " ".join(f'"{k}" {float(v)!r}' for k, v in rules.QUANTITY_FACTORS.items())
+    where = f'printf "{chart.domain}.apps.%s" $key'
+    return [
+        f"{{{{- $factors := dict {factors} }}}}",
+        f'{{{{- range $key, $app := index .Values "{chart.domain}" "apps" }}}}',
+        "{{- if $app.enabled }}",
+        f"{{{{- $where := {where} }}}}",
+        "{{- $limits := $app.resources.limits | default dict }}",
+        "{{- range $name, $request := $app.resources.requests | default dict }}",
+        "{{- if hasKey $limits $name }}",
+        *_quantity("req", "$request"),
+        *_quantity("lim", "(get $limits $name)"),
+        f"{{{{- if gt $req (mulf $lim {rules.QUANTITY_SLACK!r}) }}}}"
+        + _fail("%v.resources.requests.%v", rules.REQUEST_OVER_LIMIT, "$where", "$name", "$request", "(get $limits $name)")
+        + "{{ end }}",
+        "{{- end }}",
+        "{{- end }}",
+        "{{- $sc := $app.securityContext }}",
+        "{{- $added := ($sc.capabilities | default dict).add | default list }}",
+        '{{- if and (or $sc.privileged (has "CAP_SYS_ADMIN" $added)) (hasKey $sc "allowPrivilegeEscalation") (not $sc.allowPrivilegeEscalation) }}'
+        + _fail("%v.securityContext.allowPrivilegeEscalation", rules.ESCALATION_NEEDED, "$where")
+        + "{{ end }}",
+        "{{- range $i, $t := $app.tolerations }}",
+        '{{- $operator := $t.operator | default "Equal" }}',
+        '{{- if and (eq $operator "Exists") $t.value }}' + _fail("%v.tolerations[%v].value", rules.EXISTS_WITH_VALUE, "$where", "$i") + "{{ end }}",
+        '{{- if and (eq $operator "Equal") (not $t.key) }}' + _fail("%v.tolerations[%v].key", rules.EQUAL_WITHOUT_KEY, "$where", "$i") + "{{ end }}",
+        '{{- if and (hasKey $t "tolerationSeconds") (ne ($t.effect | default "") "NoExecute") }}'
+        + _fail("%v.tolerations[%v].tolerationSeconds", rules.SECONDS_WITHOUT_NOEXECUTE, "$where", "$i")
+        + "{{ end }}",
+        "{{- end }}",
+        '{{- if and (hasKey $app "metrics") (hasKey $app "port") (eq (toString $app.metrics.port) (toString $app.port)) }}'
+        + _fail("%v.metrics.port", rules.PORT_CLASH, "$where", "$app.port")
+        + "{{ end }}",
+        "{{- end }}",
+        "{{- end }}",
+    ]
+
+
 def validation_template(chart: ChartModel) -> str:
-    lines = ["{{- /* Cross-field rules that values.schema.json cannot express. */}}"]
+    lines = ["{{- /* Cross-field rules that values.schema.json cannot express. */}}", *_app_rules(chart)]
     for app in chart.apps:
         key = f"{chart.domain}.apps.{app.key}"
         has_pdb, has_hpa = "podDisruptionBudget" in app.values, "autoscaling" in app.values

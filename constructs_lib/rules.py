@@ -15,6 +15,63 @@ BLOCKING_MAX = "maxUnavailable 0 would block every node drain"
 MIN_OVER_MAX = "minReplicas must not exceed maxReplicas"
 DUPLICATE_PATH = "path {path} is already used by app {other}"
 TLS_WITHOUT_CONFIG = "tls.enabled needs at least one config"
+REQUEST_OVER_LIMIT = "request {request} is above the limit {limit}"
+ESCALATION_NEEDED = "must be true while privileged is true or CAP_SYS_ADMIN is added (the API server refuses it)"
+EXISTS_WITH_VALUE = "must be empty when operator is Exists"
+EQUAL_WITHOUT_KEY = "must be set when operator is Equal"
+SECONDS_WITHOUT_NOEXECUTE = "is only allowed with effect NoExecute"
+PORT_CLASH = "metrics port {port} is the same as the app port"
+
+# Kubernetes quantity suffixes; the validation template carries the same table.
+QUANTITY_FACTORS = {
+    "": 1,
+    "m": 1e-3,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "P": 1e15,
+    "E": 1e18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
+}
+# Quantities compare as floats on both sides; this slack keeps 300m and 0.3 equal.
+QUANTITY_SLACK = 1.000000001
+
+
+def quantity(text: str) -> float:
+    number = text.rstrip("kmMGTPEi")
+    return float(number) * QUANTITY_FACTORS[text[len(number) :]]
+
+
+def app_problems(values: dict) -> list[tuple[tuple, str]]:
+    """Rules inside one app's values (paths relative to the app)."""
+    problems = []
+    resources = values["resources"]
+    for name, request in resources.get("requests", {}).items():
+        limit = resources.get("limits", {}).get(name)
+        if limit is not None and quantity(request) > quantity(limit) * QUANTITY_SLACK:
+            problems.append((("resources", "requests", name), REQUEST_OVER_LIMIT.format(request=request, limit=limit)))
+    security = values["securityContext"]
+    escalates = security.get("privileged") or "CAP_SYS_ADMIN" in security.get("capabilities", {}).get("add", [])
+    if escalates and security.get("allowPrivilegeEscalation") is False:
+        problems.append((("securityContext", "allowPrivilegeEscalation"), ESCALATION_NEEDED))
+    for index, toleration in enumerate(values["tolerations"]):
+        operator = toleration.get("operator", "Equal")
+        if operator == "Exists" and toleration.get("value"):
+            problems.append((("tolerations", index, "value"), EXISTS_WITH_VALUE))
+        if operator == "Equal" and not toleration.get("key"):
+            problems.append((("tolerations", index, "key"), EQUAL_WITHOUT_KEY))
+        if "tolerationSeconds" in toleration and toleration.get("effect") != "NoExecute":
+            problems.append((("tolerations", index, "tolerationSeconds"), SECONDS_WITHOUT_NOEXECUTE))
+    metrics = values.get("metrics")
+    if metrics and "port" in values and metrics["port"] == values["port"]:
+        problems.append((("metrics", "port"), PORT_CLASH.format(port=metrics["port"])))
+    return problems
 
 
 def pdb_problem(pdb: dict, floor: int) -> tuple[str, str] | None:
@@ -37,6 +94,7 @@ def cross_field_problems(chart: ChartModel) -> list[tuple[tuple, str]]:
     for app in chart.apps:
         base = (chart.domain, "apps", app.key)
         values = app.values
+        problems += [((*base, *path), message) for path, message in app_problems(values)]
         hpa = values.get("autoscaling")
         if hpa and hpa["minReplicas"] > hpa["maxReplicas"]:
             problems.append(((*base, "autoscaling", "minReplicas"), MIN_OVER_MAX))

@@ -18,7 +18,13 @@ RESTART_POLICIES = ["Never", "OnFailure"]
 # Kubernetes quantity (a subset that covers what people write: 250m, 0.5, 128Mi, 1G).
 QUANTITY = r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
 ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 HOSTNAME = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+IPV4 = r"^[0-9]+(\.[0-9]+){3}$"
+LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+# What the API server refuses in Prefix/Exact ingress paths: empty or dot segments, encoded slashes.
+BAD_PATH = r"//|/\./|/\.\./|%2[fF]|/\.\.?$"
+NOT_BAD_PATH = {"type": "string", "pattern": BAD_PATH, "description": "no //, /./, /../ or %2F"}
 LABEL_KEY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
 
 
@@ -49,8 +55,8 @@ def obj(properties: dict, required=(), description: str | None = None) -> dict:
     return out
 
 
-def string_map(description: str, key_pattern: str | None = None) -> dict:
-    out = {"type": "object", "additionalProperties": {"type": "string"}, "description": description}
+def string_map(description: str, key_pattern: str | None = None, value: dict | None = None) -> dict:
+    out = {"type": "object", "additionalProperties": value or {"type": "string"}, "description": description}
     if key_pattern:
         out["propertyNames"] = {"pattern": key_pattern}
     return out
@@ -109,12 +115,13 @@ POD_SECURITY = obj(
         "runAsUser": integer(0, 2147483647, "Default UID"),
         "runAsGroup": integer(0, 2147483647, "Default GID"),
         "fsGroup": integer(0, 2147483647, "Group owning mounted volumes"),
-        "seccompProfile": obj(
-            {
-                "type": {"enum": ["RuntimeDefault", "Localhost", "Unconfined"]},
-                "localhostProfile": {"type": "string"},
-            }
-        ),
+        # The API server wants localhostProfile exactly when the type is Localhost.
+        "seccompProfile": {
+            "anyOf": [
+                obj({"type": {"enum": ["RuntimeDefault", "Unconfined"]}}, required=("type",)),
+                obj({"type": {"enum": ["Localhost"]}, "localhostProfile": {"type": "string", "minLength": 1}}, required=("type", "localhostProfile")),
+            ]
+        },
     },
     description="Pod securityContext (merged over the safe defaults)",
 )
@@ -124,9 +131,9 @@ TOLERATIONS = {
     "description": "Pod tolerations",
     "items": obj(
         {
-            "key": {"type": "string"},
+            "key": {"type": "string", "pattern": f"({LABEL_KEY})|^$"},
             "operator": {"enum": ["Exists", "Equal"]},
-            "value": {"type": "string"},
+            "value": {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE},
             "effect": {"enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
             "tolerationSeconds": {"type": "integer"},
         }
@@ -158,7 +165,7 @@ def app_schema(shape: AppShape) -> dict:
         "securityContext": CONTAINER_SECURITY,
         "podSecurityContext": POD_SECURITY,
         "podAnnotations": string_map("Extra pod annotations", LABEL_KEY),
-        "nodeSelector": string_map("Pod nodeSelector", LABEL_KEY),
+        "nodeSelector": string_map("Pod nodeSelector", LABEL_KEY, {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE}),
         "tolerations": TOLERATIONS,
     }
     required = ["enabled", "type", "image", "resources"]
@@ -216,7 +223,7 @@ def app_schema(shape: AppShape) -> dict:
         props["ingress"] = obj(
             {
                 "enabled": boolean("Route this app from the chart's Ingress"),
-                "path": string("Ingress path", pattern="^/"),
+                "path": string("Ingress path", pattern="^/", **{"not": NOT_BAD_PATH}),
                 "pathType": {"enum": INGRESS_PATH_TYPES, "description": "Ingress pathType"},
             },
             required=("enabled", "path", "pathType"),
@@ -234,8 +241,13 @@ GLOBAL_SCHEMA = obj(
 INGRESS_SCHEMA = obj(
     {
         "enabled": boolean("Create the chart's Ingress"),
-        "host": string("Host name (empty: every host)", pattern=f"({HOSTNAME})|^$"),
-        "ingressClassName": string("IngressClass (empty: the cluster default)"),
+        "host": string(
+            "Host name (empty: every host)",
+            pattern=f"({HOSTNAME})|^$",
+            maxLength=253,
+            **{"not": {"type": "string", "pattern": IPV4, "description": "a DNS name, not an IP address"}},
+        ),
+        "ingressClassName": string("IngressClass (empty: the cluster default)", pattern=f"({DNS_SUBDOMAIN})|^$", maxLength=253),
         "annotations": string_map("Ingress annotations", LABEL_KEY),
         "tls": obj(
             {
@@ -245,7 +257,7 @@ INGRESS_SCHEMA = obj(
                     "description": "TLS secrets and the hosts they serve",
                     "items": obj(
                         {
-                            "secretName": string("TLS secret", pattern="^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
+                            "secretName": string("TLS secret", pattern=DNS_SUBDOMAIN, maxLength=253),
                             "hosts": {"type": "array", "items": {"type": "string", "pattern": HOSTNAME}},
                         },
                         required=("secretName", "hosts"),

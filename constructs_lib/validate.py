@@ -20,6 +20,11 @@ _TYPES = {
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
 }
+# Characters Helm's toJson leaves raw that YAML then refuses ("control characters are
+# not allowed": DEL, C1 controls, U+FFFE/FFFF), folds into a space (NEL, a YAML 1.1
+# line break) or cannot encode (lone surrogates from JSON escapes). The chart could
+# not render such text literally, so the spec is refused at the key instead.
+_NOT_RENDERABLE = re.compile("[\u007f-\u009f\ufffe\uffff\ud800-\udfff]")
 _TYPE_WORDS = {
     "object": "a mapping",
     "array": "a list",
@@ -57,6 +62,8 @@ def check(value, schema: dict, root: dict | None = None, path: tuple = ()) -> li
         if any(v == value and type(v) is type(value) for v in schema["enum"]):
             return []
         return [(path, f"expected one of {', '.join(map(repr, schema['enum']))}, got {_show(value)}")]
+    if "not" in schema and not check(value, schema["not"], root, path):
+        return [(path, f"{_show(value)} is not allowed here ({schema.get('description', 'see the schema')})")]
     wanted = schema.get("type")
     if wanted and not _TYPES[wanted](value):
         return [(path, f"expected {_TYPE_WORDS[wanted]}, got {type_name(value)}")]
@@ -67,8 +74,13 @@ def check(value, schema: dict, root: dict | None = None, path: tuple = ()) -> li
         for index, item in enumerate(value):
             errors += check(item, schema.get("items", {}), root, (*path, index))
     elif wanted == "string":
-        if len(value) < schema.get("minLength", 0):
+        bad = _NOT_RENDERABLE.search(value)
+        if bad:
+            errors.append((path, f"contains U+{ord(bad.group()):04X} at offset {bad.start()}, which the chart cannot render literally"))
+        elif len(value) < schema.get("minLength", 0):
             errors.append((path, "expected a non-empty string"))
+        elif len(value) > schema.get("maxLength", len(value)):
+            errors.append((path, f"expected at most {schema['maxLength']} characters, got {len(value)}"))
         elif "pattern" in schema and not _regex(schema["pattern"]).search(value):
             errors.append((path, f"{value!r} does not match {schema['pattern']}"))
     elif wanted in ("integer", "number"):

@@ -117,3 +117,34 @@ def test_duplicate_ingress_paths_are_errors():
         }
     )
     assert found == [("charts.web.apps.b_api.ingress.path", "path /x is already used by app a_api")]
+
+
+@pytest.mark.parametrize(
+    ("settings", "key", "message"),
+    [
+        ({"resources": {"requests": {"cpu": "1"}}}, "resources.requests.cpu", "request 1 is above the limit 500m"),
+        ({"resources": {"requests": {"memory": "300Mi"}, "limits": {"memory": "0.25Gi"}}}, "resources.requests.memory", "above the limit"),
+        ({"securityContext": {"privileged": True}}, "securityContext.allowPrivilegeEscalation", "must be true while privileged"),
+        ({"tolerations": [{"operator": "Exists", "value": "x"}]}, "tolerations[0].value", "must be empty when operator is Exists"),
+        ({"tolerations": [{"key": "k", "tolerationSeconds": 5}]}, "tolerations[0].tolerationSeconds", "only allowed with effect NoExecute"),
+        ({"metrics": {"port": 8000}}, "metrics.port", "metrics port 8000 is the same as the app port"),
+        ({"nodeSelector": {"disk": "x_"}}, "nodeSelector.disk", "does not match"),
+        ({"ingress": {"path": "/a//b"}}, "ingress.path", "not allowed"),
+        ({"podSecurityContext": {"seccompProfile": {"type": "Localhost"}}}, "podSecurityContext.seccompProfile", "expected"),
+    ],
+)
+def test_rules_the_api_server_enforces_are_checked_at_generation_time(settings, key, message):
+    found = problems({"domain": "shop", "charts": {"web": {"features": {"ingress": True}, "apps": {"cart_api": settings}}}})
+    assert [k for k, _ in found] == [f"charts.web.apps.cart_api.{key}"]
+    assert message in found[0][1]
+
+
+def test_equal_quantities_in_other_units_are_fine():
+    model = chart({"cart_api": {"resources": {"requests": {"cpu": "300m", "memory": "1Gi"}, "limits": {"cpu": "0.3", "memory": "1024Mi"}}}})
+    assert model.apps[0].values["resources"]["limits"]["cpu"] == "0.3"
+
+
+@pytest.mark.parametrize(("key", "value"), [("ingress.host", "1.2.3.4"), ("ingress.ingressClassName", "Bad_Class")])
+def test_ingress_values_the_api_server_refuses(key, value):
+    found = problems({"domain": "shop", "charts": {"web": {"features": {"ingress": True}, "apps": ["cart_api"], "custom_values": {key: value}}}})
+    assert found[0][0] == f'charts.web.custom_values."{key}"'

@@ -5,7 +5,17 @@
 kube-apiserver, kube-controller-manager, kube-scheduler and kwok (one fake
 node: pods get scheduled and turn Ready, so `helm install --wait` works) in a
 pytest temp dir, and stops them at the end of the session. If the plane cannot
-be built or started, the tests that use it are skipped, with the log tails.
+be built or started, the tests that use it are skipped with the log tails, or
+fail when the environment variable CI is set (in CI the plane must work).
+
+While the plane runs, KUBECACHEDIR points at its directory, so kubectl and
+Helm keep their discovery cache there (not in ~/.kube/cache, keyed by a port
+a later session may reuse with other CRDs).
+
+This directory is a package (`__init__.py`): otherwise pytest's default
+"prepend" import mode imports this file as the top-level module `conftest`
+and puts tests/e2e first on sys.path, and every `from conftest import ...` in
+tests/ would get this file instead of tests/conftest.py.
 
 Tests using it are marked `e2e`. Under pytest-xdist every worker starts its
 own plane (~10 s, ~1 GiB each): run tests/e2e without -n, or group them.
@@ -14,6 +24,7 @@ own plane (~10 s, ~1 GiB each): run tests/e2e without -n, or group them.
 from __future__ import annotations
 
 import json
+import os
 import re
 import ssl
 import subprocess
@@ -54,6 +65,7 @@ class ControlPlane:
         self.version = K8S_VERSION
         self._tls = ssl.create_default_context(cafile=str(directory / "ca.crt"))
         self._tls.load_cert_chain(directory / "admin.crt", directory / "admin.key")
+        self._resources: dict[str, dict[str, dict[str, Any]]] = {}
 
     def request(self, method: str, path: str, body: dict | None = None) -> dict[str, Any]:
         """`path` is an API path such as /api/v1/namespaces/ns/configmaps."""
@@ -92,6 +104,31 @@ class ControlPlane:
     def delete(self, path: str) -> dict[str, Any]:
         return self.request("DELETE", path)
 
+    def resource(self, api_version: str, kind: str) -> dict[str, Any]:
+        """The discovery entry (name, namespaced, verbs) of a kind, e.g.
+        ("apps/v1", "Deployment"). Asks the server once per group version; a
+        miss asks again (a CRD may have been added since)."""
+        for fresh in (False, True):
+            if fresh or api_version not in self._resources:
+                prefix = "/api/" if "/" not in api_version else "/apis/"
+                found = self.get(prefix + api_version)["resources"]
+                self._resources[api_version] = {r["kind"]: r for r in found if "/" not in r["name"]}
+            if kind in self._resources[api_version]:
+                return self._resources[api_version][kind]
+        raise KeyError(f"the server has no kind {kind} in {api_version}")
+
+    def path(self, api_version: str, kind: str, namespace: str | None = None, name: str | None = None) -> str:
+        """The REST path of a kind's collection (in `namespace` if it is
+        namespaced) or, with `name`, of one object."""
+        resource = self.resource(api_version, kind)
+        parts = ["/api" if "/" not in api_version else "/apis", api_version]
+        if resource["namespaced"] and namespace:
+            parts += ["namespaces", namespace]
+        parts.append(resource["name"])
+        if name:
+            parts.append(name)
+        return "/".join(parts)
+
     def wait_gone(self, path: str, timeout: float = 60) -> None:
         """Waits until `path` is 404, e.g. a namespace being finalized."""
         deadline = time.monotonic() + timeout
@@ -109,16 +146,25 @@ def _log_tails(directory: Path) -> str:
     return "\n".join(f"--- {log.name}\n{_tail(log.read_text(errors='replace'), 15)}" for log in sorted(directory.glob("*.log")))
 
 
+def _unavailable(message: str) -> None:
+    """No plane: fail in CI (where it must work), skip elsewhere."""
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def control_plane(tmp_path_factory: pytest.TempPathFactory):
     build = subprocess.run(["bash", CLUSTER_SH, "build"], capture_output=True, text=True)
     if build.returncode != 0:
-        pytest.skip(f"control plane binaries could not be built:\n{_tail(build.stderr)}")
+        _unavailable(f"control plane binaries could not be built:\n{_tail(build.stderr)}")
     directory = tmp_path_factory.mktemp("control-plane")
     start = subprocess.run(["bash", CLUSTER_SH, "start", directory], capture_output=True, text=True)
     try:
         if start.returncode != 0:
-            pytest.skip(f"control plane could not start:\n{_tail(start.stderr)}\n{_log_tails(directory)}")
-        yield ControlPlane(directory)
+            _unavailable(f"control plane could not start:\n{_tail(start.stderr)}\n{_log_tails(directory)}")
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("KUBECACHEDIR", str(directory / "kube-cache"))
+            yield ControlPlane(directory)
     finally:
         subprocess.run(["bash", CLUSTER_SH, "stop", directory], check=False)
