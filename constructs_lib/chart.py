@@ -15,37 +15,72 @@ from .naming import API, JOB, PROCESSOR
 from .optional import OptionalHpa, OptionalPdb
 from .services import ApiService, JobService, ProcessorService
 
-# Per-app blocks whose `enabled` decides whether an object (or Ingress path) exists.
-TOGGLED_BLOCKS = ("podDisruptionBudget", "autoscaling", "ingress", "metrics")
 SERVICE_CONSTRUCTS = {API: ApiService, PROCESSOR: ProcessorService, JOB: JobService}
+# Optional per-app objects: the values block whose `enabled` switches each on.
+OPTIONAL_CONSTRUCTS = (
+    ("podDisruptionBudget", OptionalPdb),
+    ("autoscaling", OptionalHpa),
+    ("metrics", OptionalServiceMonitor),
+)
+# Per-app blocks whose `enabled` decides whether an object (or an Ingress path) exists.
+TOGGLED_BLOCKS = (*(key for key, _ in OPTIONAL_CONSTRUCTS), "ingress")
 
 
-class DomainChart(cdk8s.Chart):
-    """Every object of one chart, named exactly as the seed names them."""
+def _optional_applies(key: str, app: App) -> bool:
+    """ServiceMonitors scrape a Service, which only api apps have."""
+    return key in app.values and (key != "metrics" or app.type == API)
 
-    def __init__(self, scope: Construct, model: ChartModel):
-        super().__init__(scope, model.name, disable_resource_name_hashes=True)
-        self.model = model
-        for app in model.apps:
-            if not app.enabled:
-                continue
-            SERVICE_CONSTRUCTS[app.type](self, app.key, model, app)
-            if app.feature_on("podDisruptionBudget"):
-                OptionalPdb(self, f"{app.key}-pdb", model, app)
-            if app.feature_on("autoscaling"):
-                OptionalHpa(self, f"{app.key}-hpa", model, app)
-            if app.type == API and app.feature_on("metrics"):
-                OptionalServiceMonitor(self, f"{app.key}-monitor", model, app)
-        if model.ingress and model.ingress["enabled"] and routed_apps(model):
-            DomainIngress(self, "ingress", model)
+
+class _BoundChart(cdk8s.Chart):
+    def __init__(self, scope: Construct, id: str):
+        super().__init__(scope, id, disable_resource_name_hashes=True)
 
     @property
     def bound(self) -> list[Bound]:
         return [b for child in self.node.children if isinstance(child, BoundConstruct) for b in child.bound]
 
+    def add_app(self, model: ChartModel, app: App, optional_keys) -> None:
+        for key, construct in OPTIONAL_CONSTRUCTS:
+            if key in optional_keys:
+                construct(self, f"{app.key}-{key}", model, app)
+
+
+class DomainChart(_BoundChart):
+    """Every object of one chart, named exactly as the seed names them."""
+
+    def __init__(self, scope: Construct, model: ChartModel):
+        super().__init__(scope, model.name)
+        self.model = model
+        for app in model.apps:
+            if app.enabled:
+                SERVICE_CONSTRUCTS[app.type](self, app.key, model, app)
+                self.add_app(model, app, [k for k, _ in OPTIONAL_CONSTRUCTS if _optional_applies(k, app) and app.feature_on(k)])
+        if model.ingress and model.ingress["enabled"] and routed_apps(model):
+            DomainIngress(self, "ingress", model)
+
+
+class SwitchedOffChart(_BoundChart):
+    """Only the objects that the chart's defaults switch off, built with their toggles on.
+
+    They are absent from the synth, but the Helm chart still needs their (guarded)
+    templates so that `--set ...enabled=true` can bring them back. Never synthesized
+    as manifests.
+    """
+
+    def __init__(self, scope: Construct, model: ChartModel):
+        super().__init__(scope, f"{model.name}-switched-off")
+        forced = everything_enabled(model)
+        for app, on in zip(model.apps, forced.apps, strict=True):
+            if not app.enabled:
+                SERVICE_CONSTRUCTS[on.type](self, on.key, forced, on)
+            off = [k for k, _ in OPTIONAL_CONSTRUCTS if _optional_applies(k, on) and not (app.enabled and app.feature_on(k))]
+            self.add_app(forced, on, off)
+        if model.ingress and not (model.ingress["enabled"] and routed_apps(model)):
+            DomainIngress(self, "ingress", forced)
+
 
 def everything_enabled(model: ChartModel) -> ChartModel:
-    """The model with every toggle on, so templates exist for objects that defaults switch off."""
+    """The model with every toggle on."""
 
     def on(app: App) -> App:
         values = {**app.values, "enabled": True}
@@ -58,9 +93,3 @@ def everything_enabled(model: ChartModel) -> ChartModel:
     if model.ingress:
         values["ingress"] = {**model.ingress, "enabled": True}
     return dataclasses.replace(model, apps=tuple(on(a) for a in model.apps), values=values)
-
-
-def needs_everything_enabled(model: ChartModel) -> bool:
-    """True when some object is switched off by default (so the synth lacks its template)."""
-    off = any(not app.enabled or any(key in app.values and not app.feature_on(key) for key in TOGGLED_BLOCKS) for app in model.apps)
-    return off or bool(model.ingress and not model.ingress["enabled"])

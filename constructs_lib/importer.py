@@ -27,6 +27,7 @@ from pathlib import Path
 
 import cdk8s
 
+from .chart import DomainChart
 from .diff import ABSENT, compare, format_path, same_value
 from .errors import SpecError
 from .helm_chart import dump_yaml
@@ -35,7 +36,6 @@ from .manifests import Noise, add_render_options, is_chart, load_objects, normal
 from .model import App, ChartModel
 from .naming import API, IDENTIFIER, JOB, PROCESSOR, chart_name, dashed, detect_type
 from .optional import DEFAULT_MAX_UNAVAILABLE
-from .pipeline import synthesize
 from .rules import pdb_problem
 from .schema import GLOBAL_SCHEMA, INGRESS_SCHEMA, app_schema
 from .spec import DEFAULT_REGISTRY, DEFAULT_VERSION, HOOKS, IMAGE_TAG, parse_spec
@@ -484,7 +484,7 @@ def minimal(actual, default):
 def generate(spec: dict) -> list[dict]:
     """The objects the generator makes from a spec of one chart."""
     model: ChartModel = parse_spec(spec, DRAFT)[0]
-    return synthesize(model, cdk8s.App())[0]
+    return DomainChart(cdk8s.App(), model).to_json()
 
 
 def unmapped(draft: Draft, source: list[dict], generated: list[dict]) -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import cdk8s
 
-from .chart import DomainChart, everything_enabled, needs_everything_enabled
+from .chart import DomainChart, SwitchedOffChart
 from .helm_chart import chart_files, dump_yaml
 from .model import ChartModel
 from .package import package_chart
@@ -45,23 +45,21 @@ def manifests_yaml(objects: list[dict]) -> str:
     return "---\n".join(dump_yaml(obj) for obj in objects)
 
 
-def synthesize(model: ChartModel, app: cdk8s.App) -> tuple[list[dict], DomainChart]:
-    chart = DomainChart(app, model)
-    return chart.to_json(), chart
-
-
 def build_chart(model: ChartModel, app: cdk8s.App, scratch: cdk8s.App) -> ChartBuild:
-    objects, chart = synthesize(model, app)
-    by_identity = {(o["kind"], o["metadata"]["name"]): o for o in objects}
-    templated = [(by_identity[(b.kind, b.name)], b) for b in chart.bound]
-    if needs_everything_enabled(model):
-        # Objects switched off by default still need their (guarded) templates.
-        have = {b.template for b in chart.bound}
-        forced_objects, forced = synthesize(everything_enabled(model), scratch)
-        forced_by_identity = {(o["kind"], o["metadata"]["name"]): o for o in forced_objects}
-        templated += [(forced_by_identity[(b.kind, b.name)], b) for b in forced.bound if b.template not in have]
+    chart = DomainChart(app, model)
+    objects = chart.to_json()
+    templated = _pair(objects, chart.bound)
+    switched_off = SwitchedOffChart(scratch, model)
+    if switched_off.bound:  # objects off by default still need their (guarded) templates
+        templated += _pair(switched_off.to_json(), switched_off.bound)
     files = chart_files(model, templated)
     return ChartBuild(model, objects, files, package_chart(model.name, files))
+
+
+def _pair(objects: list[dict], bound: list) -> list[tuple[dict, object]]:
+    """Each synthesized object with the bindings its construct recorded."""
+    by_identity = {(o["kind"], o["metadata"]["name"]): o for o in objects}
+    return [(by_identity[(b.kind, b.name)], b) for b in bound]
 
 
 def build_all(models: list[ChartModel], progress=None) -> list[ChartBuild]:
@@ -96,13 +94,29 @@ def write_outputs(builds: list[ChartBuild], outdir: Path) -> None:
             (staging / folder).mkdir(exist_ok=True)
         with open(outdir / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent runs swap one after the other
-            for folder in OWNED:
-                target, old = outdir / folder, staging / f"old-{folder}"
-                if target.exists():
-                    os.rename(target, old)
-                os.rename(staging / folder, target)
+            _swap_in(staging, outdir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_in(staging: Path, outdir: Path) -> None:
+    """Move the staged folders into place; if one move fails, put the previous ones back."""
+    started = []
+    try:
+        for folder in OWNED:
+            target, old = outdir / folder, staging / f"old-{folder}"
+            started.append(folder)
+            if target.exists():
+                os.rename(target, old)
+            os.rename(staging / folder, target)
+    except BaseException:
+        for folder in reversed(started):
+            target, old, new = outdir / folder, staging / f"old-{folder}", staging / folder
+            if not new.exists() and target.exists():  # the new folder is in place: take it out
+                os.rename(target, new)
+            if old.exists():
+                os.rename(old, target)
+        raise
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -248,3 +248,49 @@ def test_metrics_knob_drives_annotations_port_and_servicemonitor(helm, example_o
     off = by_identity(render(helm, chart, "--set", "demo.apps.hello_api.metrics.enabled=false"))
     assert ("ServiceMonitor", "demo-api-chart-hello-api-monitor") not in off
     assert "annotations" not in off[("Deployment", "demo-api-chart-hello-api")]["spec"]["template"]["metadata"]
+
+
+def _switch_spec(on: bool) -> dict:
+    """A chart whose every optional object is switched on, or off, by the spec itself."""
+    return {
+        "domain": "shop",
+        "charts": {
+            "web": {
+                "features": {"pdb": True, "hpa": True, "ingress": True, "metrics": True},
+                "apps": {
+                    "cart_api": {"podDisruptionBudget": {"enabled": on}, "autoscaling": {"enabled": on}, "metrics": {"enabled": on}},
+                    "search_api": {"ingress": {"enabled": on}},
+                    "mail_worker": {"enabled": on},
+                    "cleanup": {"type": "job", "enabled": on},
+                },
+                "custom_values": {"ingress.enabled": on},
+            }
+        },
+    }
+
+
+def test_objects_switched_off_by_the_spec_come_back_with_set(helm, tmp_path):
+    from constructs_lib import build_all, parse_spec
+    from constructs_lib.pipeline import write_outputs
+
+    off, on = (build_all(parse_spec(_switch_spec(flag), "spec.yaml"))[0] for flag in (False, True))
+    write_outputs([off], tmp_path)
+    chart = tmp_path / "charts" / "shop-web"
+    default = by_identity([strip_release_fields(o) for o in render(helm, chart)])
+    assert default == by_identity(off.objects)
+    assert ("Ingress", "shop-web-ingress") not in default
+    switched = [
+        "shop.apps.cart_api.podDisruptionBudget.enabled=true",
+        "shop.apps.cart_api.autoscaling.enabled=true",
+        "shop.apps.cart_api.metrics.enabled=true",
+        "shop.apps.search_api.ingress.enabled=true",
+        "shop.apps.mail_worker.enabled=true",
+        "shop.apps.cleanup.enabled=true",
+        "ingress.enabled=true",
+    ]
+    args = [a for s in switched for a in ("--set", s)]
+    rendered = by_identity([strip_release_fields(o) for o in render(helm, chart, *args)])
+    expected = by_identity(on.objects)
+    assert rendered.keys() == expected.keys()
+    for key, obj in expected.items():
+        assert rendered[key] == obj, key
