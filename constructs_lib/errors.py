@@ -15,7 +15,13 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.key or '<document>'}: {self.message}"
+        return one_line(f"{self.file}: {self.key or '<document>'}: {self.message}")
+
+
+def one_line(text: str) -> str:
+    """User text (keys, values) can hold line breaks and terminal escapes: show those escaped,
+    so a problem is always exactly one line and cannot fake another."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 class SpecError(Exception):
@@ -43,6 +49,6 @@ def join_key(base: str, *parts) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            text = f'"{part}"' if "." in str(part) else str(part)
+            text = f'"{part}"' if "." in str(part) or not str(part) else str(part)
             out = f"{out}.{text}" if out else text
     return out

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import yaml
 
-from .errors import SpecError
+from .errors import SpecError, join_key
 
 try:  # libyaml is several times faster; PyYAML wheels ship it.
     _BaseLoader = yaml.CSafeLoader
@@ -18,11 +19,19 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 # A spec's expanded size (nodes after resolving aliases). Real specs have a few
 # thousand; an alias bomb has billions, so this stops it before construction.
 MAX_EXPANDED_NODES = 1_000_000
+# Aliases may repeat nodes (merge keys, shared blocks), but not multiply a small
+# file into a huge document: a few hundred KB of aliases below the absolute cap
+# still cost seconds and hundreds of MB downstream.
+MAX_ALIAS_GROWTH = 100_000  # expanded nodes beyond 10x the nodes actually written
+# Real specs nest about 8 levels. libyaml composes recursively in C, so a few
+# ten thousand `[` crash the interpreter (no RecursionError): check before composing.
+MAX_DEPTH = 100
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class _DuplicateKey(Exception):
-    def __init__(self, key, line):
-        self.key, self.line = key, line
+    def __init__(self, mapping, key, line):
+        self.mapping, self.key, self.line = mapping, key, line
 
 
 class _StrictLoader(_BaseLoader):
@@ -31,15 +40,21 @@ class _StrictLoader(_BaseLoader):
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:  # `<<: *base` merges; flatten_mapping handles it
+                continue
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, (str, int, float, bool)) and key in seen:
-                raise _DuplicateKey(key, key_node.start_mark.line + 1)
+                raise _DuplicateKey(node, _node_key(key_node), key_node.start_mark.line + 1)
             if isinstance(key, (str, int, float, bool)):
                 seen.add(key)
         return super().construct_mapping(node, deep)
 
 
-def _expanded_size(root) -> int:
+def _expansion_limit(distinct: int) -> int:
+    return min(MAX_EXPANDED_NODES, MAX_ALIAS_GROWTH + 10 * distinct)
+
+
+def _expanded_size(root) -> tuple[int, int]:
     """Node count with aliases expanded, memoised so shared nodes cost nothing to count."""
     sizes: dict[int, int] = {}
 
@@ -57,7 +72,41 @@ def _expanded_size(root) -> int:
         sizes[id(node)] = min(total, MAX_EXPANDED_NODES + 1)
         return sizes[id(node)]
 
-    return size(root)
+    return size(root), len(sizes)
+
+
+def _node_key(node):
+    return node.value if isinstance(node, yaml.ScalarNode) else "?"
+
+
+def _path_to(root, target) -> tuple:
+    """Key path from the document root to `target` (a node), for messages."""
+    stack, seen = [(root, ())], set()
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return path
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack += [(v, (*path, _node_key(k))) for k, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(v, (*path, i)) for i, v in enumerate(node.value)]
+    return ()
+
+
+def _too_deep(text: str) -> bool:
+    """Whether collections nest deeper than MAX_DEPTH (libyaml's event stream is not recursive)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return False
 
 
 def load_spec_file(path: Path) -> dict:
@@ -83,32 +132,55 @@ def load_spec_file(path: Path) -> dict:
     return data
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON may escape one; UTF-8 cannot encode it
+
+
+class _Pairs(list):
+    """A JSON object as read, before duplicate keys are checked with their path."""
+
+
 def _parse_json(name: str, text: str):
-    def no_duplicates(pairs):
-        out = {}
-        for key, value in pairs:
-            if key in out:
-                raise SpecError.one(name, str(key), "duplicate key")
-            out[key] = value
-        return out
+    def to_data(value, path: tuple):
+        if len(path) > MAX_DEPTH:
+            raise SpecError.one(name, "", f"document nests deeper than {MAX_DEPTH} levels")
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise SpecError.one(name, join_key("", *path), "invalid \\u escape: a lone surrogate is not a character")
+        if isinstance(value, _Pairs):
+            out = {}
+            for key, item in value:
+                if _SURROGATE.search(key):
+                    raise SpecError.one(name, join_key("", *path), "invalid \\u escape in a key: a lone surrogate is not a character")
+                if key in out:
+                    raise SpecError.one(name, join_key("", *path, key), "duplicate key")
+                out[key] = to_data(item, (*path, key))
+            return out
+        if isinstance(value, list):
+            return [to_data(item, (*path, index)) for index, item in enumerate(value)]
+        return value
 
     try:
-        return json.loads(text, object_pairs_hook=no_duplicates)
+        return to_data(json.loads(text, object_pairs_hook=_Pairs), ())
     except json.JSONDecodeError as exc:
         raise SpecError.one(name, "", f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise SpecError.one(name, "", f"document nests deeper than {MAX_DEPTH} levels") from None
 
 
 def _parse_yaml(name: str, text: str):
     loader = _StrictLoader(text)
+    node = None
     try:
+        if _too_deep(text):
+            raise SpecError.one(name, "", f"document nests deeper than {MAX_DEPTH} levels")
         node = loader.get_single_node()
         if node is None:
             return None
-        if _expanded_size(node) > MAX_EXPANDED_NODES:
-            raise SpecError.one(name, "", f"document expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)")
+        expanded, distinct = _expanded_size(node)
+        if expanded > _expansion_limit(distinct):
+            raise SpecError.one(name, "", f"aliases expand {distinct} nodes to more than {_expansion_limit(distinct)} (alias bomb?)")
         return loader.construct_document(node)
     except _DuplicateKey as dup:
-        raise SpecError.one(name, str(dup.key), f"duplicate key (line {dup.line})") from None
+        raise SpecError.one(name, join_key("", *_path_to(node, dup.mapping), dup.key), f"duplicate key (line {dup.line})") from None
     except yaml.MarkedYAMLError as exc:
         where = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
         raise SpecError.one(name, "", f"invalid YAML{where}: {exc.problem}") from None

@@ -23,6 +23,7 @@ from .validate import check, child_schema, is_map
 
 TOP_KEYS = ("domain", "image_registry", "apps", "charts")
 CHART_KEYS = ("description", "version", "app_version", "apps", "features", "custom_values")
+RESERVED_VALUES_KEYS = ("global", "ingress")
 FEATURES = ("pdb", "hpa", "ingress", "metrics")
 META_KEYS = ("language", "description", "binary_target")
 SPEC_ONLY_KEYS = ("type", "hook", "tag", *META_KEYS)
@@ -98,10 +99,15 @@ def load_models(spec_paths: list[Path]) -> list[ChartModel]:
 
 def parse_spec(doc: dict, file: str) -> list[ChartModel]:
     errs = _Collector(file)
+    if not isinstance(doc, dict):  # the loader checks files; library callers pass data
+        raise SpecError.one(file, "", f"expected a mapping with 'domain' and 'charts', got {type_name(doc)}")
     _unknown_keys(errs, doc, TOP_KEYS, "")
     domain = doc.get("domain")
     if not isinstance(domain, str) or not IDENTIFIER.match(domain):
         errs.add("domain", _identifier_message(domain, "domain"))
+        errs.raise_if_any()
+    if domain in RESERVED_VALUES_KEYS:  # values.yaml has `global`, `ingress` and `<domain>` side by side
+        errs.add("domain", f"{domain!r} is reserved: values.yaml uses it for settings of the whole chart")
         errs.raise_if_any()
     registry = doc.get("image_registry", DEFAULT_REGISTRY)
     if not isinstance(registry, str) or not re.match(r"^[a-z0-9]([-a-z0-9._:/]*[a-z0-9])?$", registry):
@@ -141,10 +147,10 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
     _unknown_keys(errs, chart, CHART_KEYS, base)
     description = _string(errs, chart, "description", base, f"{domain} {chart_key}")
     version = _string(errs, chart, "version", base, DEFAULT_VERSION)
-    if version and not SEMVER.match(version):
+    if (version or chart.get("version") == "") and not SEMVER.match(version):
         errs.add(join_key(base, "version"), f"expected a semantic version like 1.2.3, got {version!r}")
     app_version = _string(errs, chart, "app_version", base, version)
-    if app_version and not IMAGE_TAG.match(app_version):
+    if (app_version or chart.get("app_version") == "") and not IMAGE_TAG.match(app_version):
         errs.add(join_key(base, "app_version"), f"expected a value usable as an image tag, got {app_version!r}")
     features = _features(errs, chart.get("features", {}), join_key(base, "features"))
     app_settings = _chart_apps(errs, chart.get("apps"), join_key(base, "apps"))
@@ -174,6 +180,7 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
         settings = _deep_merge({}, *(values for values, _, _ in layers))
         extra = _deep_merge({}, *(spec_only for _, spec_only, _ in layers))
         vpath = (domain, "apps", app_key)
+        sources[vpath] = key  # what no layer wrote (a default) is reported under the app
         for _, _, layer_sources in layers:
             sources.update({(*vpath, *p): s for p, s in layer_sources.items()})
         shape = _shape(errs, app_key, settings, extra, features, key)
@@ -279,7 +286,9 @@ def _normalize_app(errs, entry: dict, where: str) -> tuple[dict, dict, dict]:
 
 
 def _shape(errs, app_key, settings, extra, features, where) -> AppShape | None:
-    kind = extra.get("type") or detect_type(app_key)
+    kind = extra["type"] if "type" in extra else detect_type(app_key)
+    if kind not in SERVICE_TYPES:  # reported at `type` already; checks that depend on it would only add noise
+        return None
     problems = len(errs.problems)
     if kind == JOB:
         for block in ("podDisruptionBudget", "autoscaling", "ingress", "metrics", "replicas"):
@@ -294,7 +303,7 @@ def _shape(errs, app_key, settings, extra, features, where) -> AppShape | None:
     if kind == PROCESSOR and "port" in settings and "healthPath" not in settings:
         errs.add(join_key(where, "port"), "a processor has a port only with a healthPath")
     hook = extra.get("hook", "")
-    if hook and any(h.strip() not in HOOKS for h in hook.split(",")):
+    if hook and isinstance(hook, str) and any(h.strip() not in HOOKS for h in hook.split(",")):
         errs.add(join_key(where, "hook"), f"expected a comma-separated list of {', '.join(HOOKS)}, got {hook!r}")
     if len(errs.problems) > problems:
         return None
@@ -399,8 +408,11 @@ def _source_of(sources: dict[tuple, str], path: tuple, fallback: str) -> str:
         if found is not None:
             if end == len(path):
                 return found
-            return join_key(found, *path[end:]) if found != fallback else join_key(found, *path)
-    return fallback
+            if found != fallback:
+                return join_key(found, *path[end:])
+            break
+    # Nobody wrote it (a default of global or ingress): custom_values is where to set it.
+    return join_key(fallback, "custom_values", ".".join(map(str, path))) if path else fallback
 
 
 def _record(sources: dict, path: tuple, key: str, value) -> None:
