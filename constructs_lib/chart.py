@@ -75,7 +75,8 @@ class SwitchedOffChart(_BoundChart):
                 SERVICE_CONSTRUCTS[on.type](self, on.key, forced, on)
             off = [k for k, _ in OPTIONAL_CONSTRUCTS if _optional_applies(k, on) and not (app.enabled and app.feature_on(k))]
             self.add_app(forced, on, off)
-        if model.ingress and not (model.ingress["enabled"] and routed_apps(model)):
+        routable = any("ingress" in a.values for a in model.api_apps)  # no api app: no Ingress ever
+        if routable and not (model.ingress["enabled"] and routed_apps(model)):
             DomainIngress(self, "ingress", forced)
 
 

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import json
 
-import yaml
-
+from . import fast_yaml
 from .bindings import Bound, Raw, app_values_expr
 from .chart_readme import chart_readme
 from .helm_templates import render_template, scalar
 from .helm_validation import validation_template
 from .model import ChartModel
-
-try:
-    _Dumper = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover
-    _Dumper = yaml.SafeDumper
 
 HELMIGNORE = "\n".join([".DS_Store", ".git/", ".gitignore", "*.swp", "*.bak", "*.tmp", "*.orig", "*~", ""])
 VALUES_HEADER = """\
@@ -26,7 +20,8 @@ VALUES_HEADER = """\
 
 
 def dump_yaml(data) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 20)
+    """PyYAML's safe dump (block style, keys in order, unicode kept), written by fast_yaml."""
+    return fast_yaml.dump(data)
 
 
 def chart_files(model: ChartModel, objects: list[tuple[dict, Bound]]) -> dict[str, bytes]:

@@ -7,6 +7,7 @@ JSON-quoted with `{{` escaped, so user text is data. Bound fields become
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -27,7 +28,12 @@ def scalar(value) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return json.dumps(value)
-    text = str(value)
+    return _string_scalar(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _string_scalar(text: str) -> str:
+    """Memoised: a 1000-app chart writes ~200k scalars, mostly the same few thousand strings."""
     if _PLAIN.match(text) and text.lower() not in _RESERVED:
         return text
     quoted = json.dumps(text, ensure_ascii=False)

@@ -63,10 +63,12 @@ def _pair(objects: list[dict], bound: list) -> list[tuple[dict, object]]:
 
 
 def build_all(models: list[ChartModel], progress=None) -> list[ChartBuild]:
-    app, scratch = cdk8s.App(), cdk8s.App()
     builds = []
     for done, model in enumerate(models, 1):
-        builds.append(build_chart(model, app, scratch))
+        # Fresh Apps per chart: cdk8s resolves dependencies and validates the whole
+        # App on every chart.to_json(), so one shared App costs O(charts^2). The jsii
+        # kernel (the start-up cost) is per process and still started once.
+        builds.append(build_chart(model, cdk8s.App(), cdk8s.App()))
         if progress:
             progress(done, len(models))
     return builds

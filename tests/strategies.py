@@ -33,27 +33,6 @@ JOB_RANGES = {
 }
 HOOKS = ("pre-install", "post-install", "pre-upgrade", "post-upgrade", "pre-rollback", "post-rollback")
 
-# ---------------------------------------------------------------- known bugs
-# Inputs the generator accepts but the chart cannot honour yet, kept out of the
-# generated specs. Strict xfail tests pin each bug; when it is fixed they fail
-# (XPASS): remove their markers and the filter here, so the property tests cover
-# these inputs again.
-#
-# Known bug 1 (strict xfail in test_injection.py): values.yaml is written by PyYAML,
-# which emits these strings plain; Helm's YAML 1.1 reader takes them as booleans or
-# numbers (y, N, 1e3, 0o17, 08, +.5), so the chart's own defaults fail its schema (or
-# a key `Y` becomes `true`).
-# Known bug 2 (strict xfail in test_properties.py): the ingress feature on a chart
-# without api apps writes `{{- if and $ingress.enabled (or ) }}`, which Helm refuses.
-GO_YAML_NOT_STRING = re.compile(
-    r"^(?:[yYnN]|[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-)
-
-
-def renders_in_values_yaml(text: str) -> bool:
-    return not GO_YAML_NOT_STRING.match(text)
-
-
 # ---------------------------------------------------------------- profiles
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
@@ -76,7 +55,7 @@ def _identifier(min_size: int = 1, max_size: int = 63) -> st.SearchStrategy[str]
     middle = st.text("abcdefghijklmnopqrstuvwxyz0123456789_-ABCXYZ", min_size=max(0, min_size - 2), max_size=max(0, max_size - 2))
     last = st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789XYZ")
     joined = st.builds(lambda a, b, c: a + b + c, first, middle, last)
-    return joined if min_size > 1 else st.one_of(first, joined).filter(renders_in_values_yaml)  # known bug 1: not `y`
+    return joined if min_size > 1 else st.one_of(first, joined)
 
 
 WORDS = ("cart", "status", "experience", "mail", "queue", "report", "db", "dal", "x", "billing", "search")
@@ -145,10 +124,10 @@ FREE_TEXT = st.one_of(
             "<&>",
         )
     ),
-).filter(renders_in_values_yaml)
+)
 
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
-env_name = st.from_regex(r"\A[A-Z_][A-Z0-9_]{0,20}\Z").filter(ENV_NAME.match).filter(renders_in_values_yaml)
+env_name = st.from_regex(r"\A[A-Z_][A-Z0-9_]{0,20}\Z").filter(ENV_NAME.match)
 env_value = st.one_of(FREE_TEXT, st.integers(-(10**9), 10**9), st.booleans())
 label_key = st.one_of(
     st.sampled_from(("team", "example.com/owner", "app.kubernetes.io/tier", "kubernetes.io/os", "a")),
@@ -156,7 +135,7 @@ label_key = st.one_of(
 )
 hostname = (
     st.from_regex(r"\A[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?){0,3}\Z")
-    .filter(renders_in_values_yaml)
+
     .filter(lambda host: not re.match(r"^[0-9]+(\.[0-9]+){3}$", host))  # a DNS name, not an IP address
 )
 http_path = st.from_regex(r"\A/[A-Za-z0-9._~/-]{0,30}\Z")
@@ -187,7 +166,7 @@ def resources(draw) -> dict:
 
 
 def _command() -> st.SearchStrategy:
-    word = st.text("abcdefghijklmnopqrstuvwxyz-_./=", min_size=1, max_size=12).filter(renders_in_values_yaml)
+    word = st.text("abcdefghijklmnopqrstuvwxyz-_./=", min_size=1, max_size=12)
     return st.one_of(
         st.lists(st.one_of(word, FREE_TEXT), min_size=1, max_size=4),
         st.lists(word, min_size=1, max_size=3).map(" ".join),  # a string, split shell-style
@@ -321,9 +300,6 @@ def chart_entry(draw, domain: str, taken_charts: set, release_apps: dict) -> tup
             settings.pop("ingress", None)
         apps[name] = settings
         kinds.add(kind)
-    if features["ingress"] and API not in kinds:  # known bug 2: keep the feature off without api apps
-        features["ingress"] = False
-        written["ingress"] = False
     chart: dict = {}
     if draw(st.booleans()):
         chart["description"] = draw(FREE_TEXT)

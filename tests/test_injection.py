@@ -212,21 +212,18 @@ def test_set_string_set_literal_and_values_files_render_literally(helm, outdir, 
     assert deployment["spec"]["template"]["metadata"]["annotations"]["example.com/t"] == SET_TEXTS[0]
 
 
-# ---- known bug 1 (strict xfail: when it is fixed, remove the markers and the matching
-# filter in strategies.py, GO_YAML_NOT_STRING, so the property tests cover it again) ----
+# ---- strings and keys YAML 1.1 would read as booleans or numbers stay strings ----
 
 
-@pytest.mark.xfail(strict=True, reason="values.yaml: PyYAML writes y/N/1e3/0o17/08 plain; Helm's YAML 1.1 reads bool/number")
 @pytest.mark.parametrize("text", ["y", "N", "1e3", "0o17", "08", "+.5"])
-def test_known_bug_yaml_1_1_scalars_in_values_yaml(helm, outdir, text):
+def test_yaml_1_1_scalars_in_values_yaml_stay_strings(helm, outdir, text):
     build, chart = built(f"yaml11-{text}", text, outdir)
     objects = render(helm, chart)
     assert by_identity([strip_release_fields(o) for o in objects]) == by_identity(build.objects)
 
 
-@pytest.mark.xfail(strict=True, reason="values.yaml: an env name or app name `Y` is read as the boolean key `true`")
 @pytest.mark.parametrize("where", ["env-name", "app-name"])
-def test_known_bug_yaml_1_1_keys_in_values_yaml(helm, tmp_path, where):
+def test_yaml_1_1_keys_in_values_yaml_stay_strings(helm, tmp_path, where):
     apps = {"Y": {"type": "api"}} if where == "app-name" else {"cart_api": {"env": {"Y": "1"}}}
     (build,) = build_all(parse_spec({"domain": "shop", "charts": {"web": {"apps": apps}}}, "spec.yaml"))
     write_outputs([build], tmp_path)

@@ -255,9 +255,8 @@ def test_helm_sees_what_the_schema_promises(tmp_path):
         assert result.returncode != 0 and "colour" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="ingress template condition `(or )` when no app is routed; Helm refuses it")
-def test_known_bug_ingress_feature_without_api_apps(tmp_path):
-    """Found by the local profile: remove the marker and the filter in strategies.py once fixed."""
+def test_ingress_feature_without_api_apps(tmp_path):
+    """Found by the local profile: the chart renders, with no Ingress."""
     doc = {"domain": "shop", "charts": {"web": {"features": {"ingress": True}, "apps": ["cart_worker"]}}}
     (build,) = build_all(parse_spec(doc, "inline"))
     package = tmp_path / build.package_name
