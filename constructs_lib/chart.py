@@ -16,14 +16,14 @@ from .optional import OptionalHpa, OptionalPdb
 from .services import ApiService, JobService, ProcessorService
 
 SERVICE_CONSTRUCTS = {API: ApiService, PROCESSOR: ProcessorService, JOB: JobService}
-# Optional per-app objects: the values block whose `enabled` switches each on.
-OPTIONAL_CONSTRUCTS = (
-    ("podDisruptionBudget", OptionalPdb),
-    ("autoscaling", OptionalHpa),
-    ("metrics", OptionalServiceMonitor),
-)
+# Optional per-app objects, by the values block whose `enabled` switches each on.
+OPTIONAL_CONSTRUCTS = {
+    "podDisruptionBudget": OptionalPdb,
+    "autoscaling": OptionalHpa,
+    "metrics": OptionalServiceMonitor,
+}
 # Per-app blocks whose `enabled` decides whether an object (or an Ingress path) exists.
-TOGGLED_BLOCKS = (*(key for key, _ in OPTIONAL_CONSTRUCTS), "ingress")
+TOGGLED_BLOCKS = (*OPTIONAL_CONSTRUCTS, "ingress")
 
 
 def _optional_applies(key: str, app: App) -> bool:
@@ -39,9 +39,10 @@ class _BoundChart(cdk8s.Chart):
     def bound(self) -> list[Bound]:
         return [b for child in self.node.children if isinstance(child, BoundConstruct) for b in child.bound]
 
-    def add_app(self, model: ChartModel, app: App, optional_keys) -> None:
-        for key, construct in OPTIONAL_CONSTRUCTS:
-            if key in optional_keys:
+    def add_optional(self, model: ChartModel, app: App, wanted) -> None:
+        """The app's optional objects whose values block satisfies `wanted(key)`."""
+        for key, construct in OPTIONAL_CONSTRUCTS.items():
+            if _optional_applies(key, app) and wanted(key):
                 construct(self, f"{app.key}-{key}", model, app)
 
 
@@ -54,7 +55,7 @@ class DomainChart(_BoundChart):
         for app in model.apps:
             if app.enabled:
                 SERVICE_CONSTRUCTS[app.type](self, app.key, model, app)
-                self.add_app(model, app, [k for k, _ in OPTIONAL_CONSTRUCTS if _optional_applies(k, app) and app.feature_on(k)])
+                self.add_optional(model, app, app.feature_on)
         if model.ingress and model.ingress["enabled"] and routed_apps(model):
             DomainIngress(self, "ingress", model)
 
@@ -73,8 +74,7 @@ class SwitchedOffChart(_BoundChart):
         for app, on in zip(model.apps, forced.apps, strict=True):
             if not app.enabled:
                 SERVICE_CONSTRUCTS[on.type](self, on.key, forced, on)
-            off = [k for k, _ in OPTIONAL_CONSTRUCTS if _optional_applies(k, on) and not (app.enabled and app.feature_on(k))]
-            self.add_app(forced, on, off)
+            self.add_optional(forced, on, lambda key, app=app: not (app.enabled and app.feature_on(key)))
         routable = any("ingress" in a.values for a in model.api_apps)  # no api app: no Ingress ever
         if routable and not (model.ingress["enabled"] and routed_apps(model)):
             DomainIngress(self, "ingress", forced)
