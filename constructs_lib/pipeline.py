@@ -16,6 +16,7 @@ from pathlib import Path
 
 import cdk8s
 
+from .bindings import Bound
 from .chart import DomainChart, SwitchedOffChart
 from .helm_chart import chart_files, dump_yaml
 from .model import ChartModel
@@ -45,18 +46,21 @@ def manifests_yaml(objects: list[dict]) -> str:
     return "---\n".join(dump_yaml(obj) for obj in objects)
 
 
-def build_chart(model: ChartModel, app: cdk8s.App, scratch: cdk8s.App) -> ChartBuild:
-    chart = DomainChart(app, model)
+def build_chart(model: ChartModel) -> ChartBuild:
+    # Fresh Apps per chart: cdk8s resolves dependencies and validates the whole App
+    # on every chart.to_json(), so one shared App costs O(charts^2). The jsii kernel
+    # (the start-up cost) is per process and still started once.
+    chart = DomainChart(cdk8s.App(), model)
     objects = chart.to_json()
     templated = _pair(objects, chart.bound)
-    switched_off = SwitchedOffChart(scratch, model)
+    switched_off = SwitchedOffChart(cdk8s.App(), model)
     if switched_off.bound:  # objects off by default still need their (guarded) templates
         templated += _pair(switched_off.to_json(), switched_off.bound)
     files = chart_files(model, templated)
     return ChartBuild(model, objects, files, package_chart(model.name, files))
 
 
-def _pair(objects: list[dict], bound: list) -> list[tuple[dict, object]]:
+def _pair(objects: list[dict], bound: list[Bound]) -> list[tuple[dict, Bound]]:
     """Each synthesized object with the bindings its construct recorded."""
     by_identity = {(o["kind"], o["metadata"]["name"]): o for o in objects}
     return [(by_identity[(b.kind, b.name)], b) for b in bound]
@@ -65,10 +69,7 @@ def _pair(objects: list[dict], bound: list) -> list[tuple[dict, object]]:
 def build_all(models: list[ChartModel], progress=None) -> list[ChartBuild]:
     builds = []
     for done, model in enumerate(models, 1):
-        # Fresh Apps per chart: cdk8s resolves dependencies and validates the whole
-        # App on every chart.to_json(), so one shared App costs O(charts^2). The jsii
-        # kernel (the start-up cost) is per process and still started once.
-        builds.append(build_chart(model, cdk8s.App(), cdk8s.App()))
+        builds.append(build_chart(model))
         if progress:
             progress(done, len(models))
     return builds

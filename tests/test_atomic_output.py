@@ -61,11 +61,11 @@ def test_an_internal_error_on_the_third_chart_leaves_the_previous_output(previou
     spec, out, before = previous
     real, calls = pipeline.build_chart, []
 
-    def third_fails(model, app, scratch):
+    def third_fails(model):
         calls.append(model.key)
         if len(calls) == 3:
             raise RuntimeError("boom on the third chart")
-        return real(model, app, scratch)
+        return real(model)
 
     monkeypatch.setattr(pipeline, "build_chart", third_fails)
     assert cli.main([str(spec), "--out", str(out)]) == 3
