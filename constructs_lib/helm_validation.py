@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from . import rules
-from .bindings import app_values_expr
 from .model import ChartModel
 
 
@@ -34,6 +33,34 @@ def _quantity(var: str, expr: str) -> list[str]:
     ]
 
 
+def _autoscaling_and_pdb_rules() -> list[str]:
+    """rules.cross_field_problems for HPA bounds and PDBs, inside the loop over apps."""
+    pdb_key = "%v.podDisruptionBudget"
+    return [
+        '{{- if and (hasKey $app "autoscaling") (gt (int $app.autoscaling.minReplicas) (int $app.autoscaling.maxReplicas)) }}'
+        + _fail("%v.autoscaling.minReplicas", rules.MIN_OVER_MAX, "$where")
+        + "{{ end }}",
+        "{{- $pdb := $app.podDisruptionBudget | default dict }}",
+        "{{- if and $app.enabled $pdb.enabled }}",
+        '{{- if and (hasKey $pdb "minAvailable") (hasKey $pdb "maxUnavailable") }}'
+        + _fail(f"{pdb_key}.minAvailable", rules.BOTH_BOUNDS, "$where")
+        + "{{ end }}",
+        "{{- $floor := int $app.replicas }}",
+        '{{- if and (hasKey $app "autoscaling") $app.autoscaling.enabled }}{{ $floor = int $app.autoscaling.minReplicas }}{{ end }}',
+        '{{- if and (hasKey $pdb "minAvailable") (gt $floor 0) }}',
+        "{{- $pods := $pdb.minAvailable }}",
+        '{{- if kindIs "string" $pods }}{{ $pods = ceil (divf (mulf (trimSuffix "%" $pods | float64) $floor) 100) }}{{ end }}',
+        "{{- if ge (int $pods) $floor }}"
+        + _fail(f"{pdb_key}.minAvailable", rules.BLOCKING_MIN, "$where", "$pdb.minAvailable", "$floor")
+        + "{{ end }}",
+        "{{- end }}",
+        '{{- if and (hasKey $pdb "maxUnavailable") (has (toString $pdb.maxUnavailable) (list "0" "0%")) }}'
+        + _fail(f"{pdb_key}.maxUnavailable", rules.BLOCKING_MAX, "$where")
+        + "{{ end }}",
+        "{{- end }}",
+    ]
+
+
 def _app_rules(chart: ChartModel) -> list[str]:
     """rules.app_problems for every enabled app, as one loop."""
     factors = " ".join(f'"{k}" {float(v)!r}' for k, v in rules.QUANTITY_FACTORS.items())
@@ -41,8 +68,9 @@ def _app_rules(chart: ChartModel) -> list[str]:
     return [
         f"{{{{- $factors := dict {factors} }}}}",
         f'{{{{- range $key, $app := index .Values "{chart.domain}" "apps" }}}}',
-        "{{- if $app.enabled }}",
         f"{{{{- $where := {where} }}}}",
+        *_autoscaling_and_pdb_rules(),
+        "{{- if $app.enabled }}",
         "{{- $limits := $app.resources.limits | default dict }}",
         "{{- range $name, $request := $app.resources.requests | default dict }}",
         "{{- if hasKey $limits $name }}",
@@ -76,38 +104,6 @@ def _app_rules(chart: ChartModel) -> list[str]:
 
 def validation_template(chart: ChartModel) -> str:
     lines = ["{{- /* Cross-field rules that values.schema.json cannot express. */}}", *_app_rules(chart)]
-    for app in chart.apps:
-        key = f"{chart.domain}.apps.{app.key}"
-        has_pdb, has_hpa = "podDisruptionBudget" in app.values, "autoscaling" in app.values
-        if not (has_pdb or has_hpa):
-            continue
-        lines.append(f"{{{{- $app := {app_values_expr(chart.domain, app.key)} }}}}")
-        if has_hpa:
-            lines.append(
-                "{{- if gt (int $app.autoscaling.minReplicas) (int $app.autoscaling.maxReplicas) }}"
-                + _fail(f"{key}.autoscaling.minReplicas", rules.MIN_OVER_MAX)
-                + "{{ end }}"
-            )
-        if has_pdb:
-            floor = "(ternary $app.autoscaling.minReplicas $app.replicas $app.autoscaling.enabled)" if has_hpa else "$app.replicas"
-            pdb_key = f"{key}.podDisruptionBudget"
-            lines += [
-                "{{- $pdb := $app.podDisruptionBudget }}",
-                "{{- if and $app.enabled $pdb.enabled }}",
-                '{{- if and (hasKey $pdb "minAvailable") (hasKey $pdb "maxUnavailable") }}'
-                + _fail(f"{pdb_key}.minAvailable", rules.BOTH_BOUNDS)
-                + "{{ end }}",
-                f"{{{{- $floor := int {floor} }}}}",
-                '{{- if and (hasKey $pdb "minAvailable") (gt $floor 0) }}',
-                "{{- $pods := $pdb.minAvailable }}",
-                '{{- if kindIs "string" $pods }}{{ $pods = ceil (divf (mulf (trimSuffix "%" $pods | float64) $floor) 100) }}{{ end }}',
-                "{{- if ge (int $pods) $floor }}" + _fail(f"{pdb_key}.minAvailable", rules.BLOCKING_MIN, "$pdb.minAvailable", "$floor") + "{{ end }}",
-                "{{- end }}",
-                '{{- if and (hasKey $pdb "maxUnavailable") (has (toString $pdb.maxUnavailable) (list "0" "0%")) }}'
-                + _fail(f"{pdb_key}.maxUnavailable", rules.BLOCKING_MAX)
-                + "{{ end }}",
-                "{{- end }}",
-            ]
     if chart.ingress:
         routed = [a for a in chart.api_apps if "ingress" in a.values]
         names = " ".join(f'"{a.key}"' for a in routed)
