@@ -147,6 +147,10 @@ def _canonical_binary(binary_target):
 # ---------------------------------------------------------------------------
 # release_app
 
+def _set_attrs(ctx, names):
+    """The non-empty string attributes `names`, in that order, as spec entries."""
+    return {name: getattr(ctx.attr, name) for name in names if getattr(ctx.attr, name)}
+
 def _release_app_impl(ctx):
     app = ctx.attr.app or ctx.label.name
     where = "release_app %s" % ctx.label
@@ -161,21 +165,7 @@ def _release_app_impl(ctx):
         fail("%s: settings: expected a dict of values settings, got %s" % (where, type(settings)))
 
     # The spec's top-level apps entry. Metadata first, then values settings.
-    entry = {}
-    if ctx.attr.image:
-        entry["image"] = ctx.attr.image
-    if ctx.attr.tag:
-        entry["tag"] = ctx.attr.tag
-    if ctx.attr.type:
-        entry["type"] = ctx.attr.type
-    if ctx.attr.language:
-        entry["language"] = ctx.attr.language
-    if ctx.attr.description:
-        entry["description"] = ctx.attr.description
-    if ctx.attr.binary_target:
-        entry["binary_target"] = ctx.attr.binary_target
-    if ctx.attr.hook:
-        entry["hook"] = ctx.attr.hook
+    entry = _set_attrs(ctx, ("image", "tag", "type", "language", "description", "binary_target", "hook"))
     for key, value in settings.items():
         if key in entry:
             fail("%s: settings.%s: set it with the release_app attribute %s, not in settings" % (where, key, key))
@@ -310,13 +300,7 @@ def _chart_impl(ctx):
     else:
         chart_apps = list(ctx.attr.app_order)
 
-    chart_entry = {}
-    if ctx.attr.description:
-        chart_entry["description"] = ctx.attr.description
-    if ctx.attr.version:
-        chart_entry["version"] = ctx.attr.version
-    if ctx.attr.app_version:
-        chart_entry["app_version"] = ctx.attr.app_version
+    chart_entry = _set_attrs(ctx, ("description", "version", "app_version"))
     chart_entry["apps"] = chart_apps
     if features:
         chart_entry["features"] = features
