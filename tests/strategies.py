@@ -134,9 +134,9 @@ label_key = st.one_of(
     st.from_regex(r"\A[a-z]([-a-z0-9]{0,8}[a-z0-9])?\.io/[A-Za-z0-9]([-A-Za-z0-9_.]{0,20}[A-Za-z0-9])?\Z"),
 )
 hostname = (
-    st.from_regex(r"\A[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?){0,3}\Z")
-
-    .filter(lambda host: not re.match(r"^[0-9]+(\.[0-9]+){3}$", host))  # a DNS name, not an IP address
+    st.from_regex(r"\A[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?){0,3}\Z").filter(
+        lambda host: not re.match(r"^[0-9]+(\.[0-9]+){3}$", host)
+    )  # a DNS name, not an IP address
 )
 http_path = st.from_regex(r"\A/[A-Za-z0-9._~/-]{0,30}\Z")
 semver = st.builds(lambda a, b, c: f"{a}.{b}.{c}", st.integers(0, 20), st.integers(0, 99), st.integers(0, 999))
