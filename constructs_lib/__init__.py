@@ -1,6 +1,13 @@
 """Enhanced Helm Chart Framework: reusable cdk8s constructs and the chart pipeline.
 
-Use the constructs in your own cdk8s app:
+Use the constructs in your own cdk8s app, with typed props and no spec:
+
+    from constructs_lib import ApiService, Autoscaling, OptionalHpa
+    api = ApiService(chart, "cart", image="registry/cart:1.2", port=8080, autoscaling=Autoscaling(max_replicas=6))
+    OptionalHpa(chart, "cart-hpa", target=api)
+    api.deployment  # a cdk8s_plus_28.Deployment
+
+or build every chart of a spec:
 
     from constructs_lib import DomainChart, parse_spec
     models = parse_spec({"domain": "shop", "charts": {"web": {"apps": ["cart_api"]}}}, "inline")
@@ -8,9 +15,15 @@ Use the constructs in your own cdk8s app:
 """
 
 import importlib
+import os
+
+# jsii prints a banner about Node 20 (past its support window) when it starts; it works,
+# and the banner would reach every user of the library and break one-line errors.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from .errors import Problem, SpecError
 from .model import App, ChartModel
+from .props import ApiProps, Autoscaling, DisruptionBudget, IngressPath, JobProps, Metrics, ProcessorProps, PropsError
 from .spec import load_charts, load_models, parse_spec
 
 # Names that need cdk8s or constructs are loaded on first use: importing those starts the
@@ -21,6 +34,7 @@ _LAZY = {
     "DomainIngress": ".ingress",
     "OptionalHpa": ".optional",
     "OptionalPdb": ".optional",
+    "OptionalServiceMonitor": ".monitoring",
     "ChartBuild": ".pipeline",
     "build_all": ".pipeline",
     "ApiService": ".services",
@@ -38,17 +52,26 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "ApiProps",
     "ApiService",
     "App",
+    "Autoscaling",
     "ChartBuild",
     "ChartModel",
+    "DisruptionBudget",
     "DomainChart",
     "DomainIngress",
+    "IngressPath",
+    "JobProps",
     "JobService",
+    "Metrics",
     "OptionalHpa",
     "OptionalPdb",
+    "OptionalServiceMonitor",
     "Problem",
+    "ProcessorProps",
     "ProcessorService",
+    "PropsError",
     "SpecError",
     "build_all",
     "load_charts",

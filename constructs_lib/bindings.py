@@ -60,7 +60,7 @@ Binding = Value | WithValue | Lit | Raw | Guard
 class Bound:
     """One object for the Helm wrapper: what it is, where it goes, how it is wired."""
 
-    api_object: cdk8s.ApiObject
+    api_object: Construct  # a cdk8s ApiObject or a cdk8s-plus resource
     kind: str
     name: str
     template: str  # file name under templates/
@@ -124,7 +124,7 @@ class BoundConstruct(Construct):
 
     def record(
         self,
-        api_object: cdk8s.ApiObject,
+        api_object: Construct,
         kind: str,
         name: str,
         *,

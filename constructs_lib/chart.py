@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 import cdk8s
 from constructs import Construct
@@ -13,6 +14,7 @@ from .model import App, ChartModel
 from .monitoring import OptionalServiceMonitor
 from .naming import API, JOB, PROCESSOR
 from .optional import OptionalHpa, OptionalPdb
+from .props import props_from_values, vars_of
 from .services import ApiService, JobService, ProcessorService
 
 SERVICE_CONSTRUCTS = {API: ApiService, PROCESSOR: ProcessorService, JOB: JobService}
@@ -31,6 +33,14 @@ def _optional_applies(key: str, app: App) -> bool:
     return key in app.values and (key != "metrics" or app.type == API)
 
 
+@dataclass(frozen=True)
+class _Built:
+    """What an optional object reads from its service, for a service built in another chart."""
+
+    app: App
+    chart: ChartModel
+
+
 class _BoundChart(cdk8s.Chart):
     def __init__(self, scope: Construct, id: str):
         super().__init__(scope, id, disable_resource_name_hashes=True)
@@ -39,25 +49,29 @@ class _BoundChart(cdk8s.Chart):
     def bound(self) -> list[Bound]:
         return [b for child in self.node.children if isinstance(child, BoundConstruct) for b in child.bound]
 
-    def add_optional(self, model: ChartModel, app: App, wanted) -> None:
-        """The app's optional objects whose values block satisfies `wanted(key)`."""
+    def add_service(self, model: ChartModel, app: App) -> BoundConstruct:
+        """The app's workload (and Service), from the same props a Python user would pass."""
+        props = props_from_values(app.type, "-".join((model.domain, model.key, app.key)), app.values, app.hook)
+        return SERVICE_CONSTRUCTS[app.type](self, app.key, **vars_of(props))
+
+    def add_optional(self, service: BoundConstruct, wanted) -> None:
+        """The service's optional objects whose values block satisfies `wanted(key)`."""
         for key, construct in OPTIONAL_CONSTRUCTS.items():
-            if _optional_applies(key, app) and wanted(key):
-                construct(self, f"{app.key}-{key}", model, app)
+            if _optional_applies(key, service.app) and wanted(key):
+                construct(self, f"{service.app.key}-{key}", target=service)
 
 
 class DomainChart(_BoundChart):
     """Every object of one chart, named exactly as the seed names them."""
 
     def __init__(self, scope: Construct, model: ChartModel):
+        self.model = model  # before any child: constructs read the chart's context from it
         super().__init__(scope, model.name)
-        self.model = model
         for app in model.apps:
             if app.enabled:
-                SERVICE_CONSTRUCTS[app.type](self, app.key, model, app)
-                self.add_optional(model, app, app.feature_on)
+                self.add_optional(self.add_service(model, app), app.feature_on)
         if model.ingress and model.ingress["enabled"] and routed_apps(model):
-            DomainIngress(self, "ingress", model)
+            DomainIngress(self, "ingress", chart=model)
 
 
 class SwitchedOffChart(_BoundChart):
@@ -69,15 +83,15 @@ class SwitchedOffChart(_BoundChart):
     """
 
     def __init__(self, scope: Construct, model: ChartModel):
-        super().__init__(scope, f"{model.name}-switched-off")
+        super().__init__(scope, model.name)  # the same construct paths as the synth: kplus pod labels follow them
         forced = everything_enabled(model)
+        self.model = forced
         for app, on in zip(model.apps, forced.apps, strict=True):
-            if not app.enabled:
-                SERVICE_CONSTRUCTS[on.type](self, on.key, forced, on)
-            self.add_optional(forced, on, lambda key, app=app: not (app.enabled and app.feature_on(key)))
+            service = _Built(on, forced) if app.enabled else self.add_service(forced, on)  # enabled: in the synth already
+            self.add_optional(service, lambda key, app=app: not (app.enabled and app.feature_on(key)))
         routable = any("ingress" in a.values for a in model.api_apps)  # no api app: no Ingress ever
         if routable and not (model.ingress["enabled"] and routed_apps(model)):
-            DomainIngress(self, "ingress", forced)
+            DomainIngress(self, "ingress", chart=forced)
 
 
 def everything_enabled(model: ChartModel) -> ChartModel:

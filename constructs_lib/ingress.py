@@ -30,7 +30,7 @@ def routed_apps(chart: ChartModel) -> list[App]:
 class DomainIngress(BoundConstruct):
     """The chart's Ingress. Absent when no api app is routed (an Ingress needs a path)."""
 
-    def __init__(self, scope: Construct, id: str, chart: ChartModel):
+    def __init__(self, scope: Construct, id: str, *, chart: ChartModel):
         super().__init__(scope, id)
         settings = chart.ingress
         apps = [a for a in chart.api_apps if "ingress" in a.values]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import App, ChartModel
+from .model import App, ChartContext, ChartModel
 
 APP_KEY_LABEL = "enhanced-helm-charts/app"  # the app's name as the user wrote it
 NAME_LABEL = "app.kubernetes.io/name"
@@ -13,7 +13,7 @@ def selector_labels(app: App) -> dict[str, str]:
     return {NAME_LABEL: app.names.workload}
 
 
-def app_labels(chart: ChartModel, app: App) -> dict[str, str]:
+def app_labels(chart: ChartContext | ChartModel, app: App) -> dict[str, str]:
     return {
         **selector_labels(app),
         "app.kubernetes.io/component": app.type,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .naming import API, JOB, resource_name
+from .naming import API, HASH_LEN, JOB, MAX_NAME, resource_name
 from .schema import AppShape
 
 
@@ -70,6 +70,15 @@ class App:
 
 
 @dataclass(frozen=True)
+class ChartContext:
+    """What a construct takes from the chart it is in: the chart's name (the
+    `app.kubernetes.io/part-of` label) and the env every container gets."""
+
+    name: str
+    global_env: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ChartModel:
     domain: str
     key: str  # chart key as written, e.g. production_chart
@@ -99,12 +108,13 @@ class ChartModel:
         return self.values["global"]["env"]
 
 
-def app_names(domain: str, chart: str, app: str, job_hash_len: int) -> AppNames:
+def app_names(*parts: str) -> AppNames:
+    """Names of an app's objects from the parts of its base name (domain, chart, app)."""
     return AppNames(
-        workload=resource_name(domain, chart, app),
-        service=resource_name(domain, chart, app, suffix="-service"),
-        pdb=resource_name(domain, chart, app, suffix="-pdb"),
-        hpa=resource_name(domain, chart, app, suffix="-hpa"),
-        monitor=resource_name(domain, chart, app, suffix="-monitor"),
-        job_base=resource_name(domain, chart, app, limit=63 - job_hash_len - 1),
+        workload=resource_name(*parts),
+        service=resource_name(*parts, suffix="-service"),
+        pdb=resource_name(*parts, suffix="-pdb"),
+        hpa=resource_name(*parts, suffix="-hpa"),
+        monitor=resource_name(*parts, suffix="-monitor"),
+        job_base=resource_name(*parts, limit=MAX_NAME - HASH_LEN - 1),
     )

@@ -12,17 +12,19 @@ from imports.com.coreos import monitoring
 
 from .bindings import BoundConstruct, Value
 from .labels import app_labels, selector_labels
-from .model import App, ChartModel
 from .naming import dashed
+from .optional import target_app
 
 SCRAPE_INTERVAL = "30s"
 
 
 class OptionalServiceMonitor(BoundConstruct):
-    """Scrapes the Service's `metrics` port while `metrics.enabled` is on."""
+    """Scrapes the `metrics` port of `target` (an ApiService built with a `metrics` prop)
+    while `metrics.enabled` is on."""
 
-    def __init__(self, scope: Construct, id: str, chart: ChartModel, app: App):
+    def __init__(self, scope: Construct, id: str, *, target):
         super().__init__(scope, id)
+        app, chart = target_app(self, target, "metrics"), target.chart
         name = app.names.monitor
         self.monitor = monitoring.ServiceMonitor(
             self,

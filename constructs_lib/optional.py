@@ -6,8 +6,9 @@ from constructs import Construct
 
 from .bindings import BoundConstruct, Raw, Value
 from .labels import app_labels, selector_labels
-from .model import App, ChartModel
+from .model import App
 from .naming import dashed
+from .props import PropsError, snake
 
 DEFAULT_MAX_UNAVAILABLE = 1
 # Neither bound is in values.yaml unless the spec set one (Helm merges maps, so a
@@ -46,11 +47,23 @@ def _hpa_metrics_lines() -> tuple[str, ...]:
 HPA_METRICS_LINES = _hpa_metrics_lines()
 
 
-class OptionalPdb(BoundConstruct):
-    """A PodDisruptionBudget that never blocks node drains (see rules.pdb_problem)."""
+def target_app(construct: Construct, target, block: str) -> App:
+    """The app of the service this optional object belongs to; it must have the block."""
+    app = getattr(target, "app", None)
+    if not isinstance(app, App) or app.is_job:
+        raise PropsError(f"{construct.node.path}: target: expected an ApiService or ProcessorService, got {type(target).__name__}")
+    if block not in app.values:
+        raise PropsError(f"{construct.node.path}: target: {app.key} was built without the {snake(block)} prop")
+    return app
 
-    def __init__(self, scope: Construct, id: str, chart: ChartModel, app: App):
+
+class OptionalPdb(BoundConstruct):
+    """A PodDisruptionBudget for `target` (an ApiService or ProcessorService built with a
+    `pod_disruption_budget` prop) that never blocks node drains (see rules.pdb_problem)."""
+
+    def __init__(self, scope: Construct, id: str, *, target):
         super().__init__(scope, id)
+        app, chart = target_app(self, target, "podDisruptionBudget"), target.chart
         pdb = app.values["podDisruptionBudget"]
         bound = next((k for k in ("minAvailable", "maxUnavailable") if k in pdb), None)
         spec = {
@@ -72,10 +85,12 @@ class OptionalPdb(BoundConstruct):
 
 
 class OptionalHpa(BoundConstruct):
-    """An autoscaling/v2 HorizontalPodAutoscaler on CPU and memory utilisation."""
+    """An autoscaling/v2 HorizontalPodAutoscaler on CPU and memory utilisation for `target`
+    (an ApiService or ProcessorService built with an `autoscaling` prop)."""
 
-    def __init__(self, scope: Construct, id: str, chart: ChartModel, app: App):
+    def __init__(self, scope: Construct, id: str, *, target):
         super().__init__(scope, id)
+        app, chart = target_app(self, target, "autoscaling"), target.chart
         hpa = app.values["autoscaling"]
         spec: dict = {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app.names.workload},

@@ -67,6 +67,7 @@ def _pair(objects: list[dict], bound: list[Bound]) -> list[tuple[dict, Bound]]:
 
 
 def build_all(models: list[ChartModel], progress=None) -> list[ChartBuild]:
+    """Manifests, chart files and package of every model; `progress(done, total)` after each."""
     builds = []
     for done, model in enumerate(models, 1):
         builds.append(build_chart(model))

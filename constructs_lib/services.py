@@ -1,16 +1,28 @@
-"""The three service types: ApiService, ProcessorService, JobService."""
+"""The three service types: ApiService, ProcessorService, JobService.
+
+Each takes `(scope, id, **props)` with the keyword props of its props class
+(props.py), builds its workload with cdk8s-plus-28 and exposes what it made
+(`.deployment`, `.service`, `.job`) for kplus methods.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+
+import cdk8s
+import cdk8s_plus_28 as kplus
+from cdk8s_plus_28 import k8s
 from constructs import Construct
 
 from .bindings import BoundConstruct, Guard, Value
 from .gojson import go_json
 from .labels import app_labels, selector_labels
-from .model import App, ChartModel
-from .naming import HASH_LEN, dashed, short_hash
+from .model import App, ChartContext, app_names
+from .naming import API, HASH_LEN, JOB, PROCESSOR, dashed, short_hash
 from .policy import policy_annotations
-from .workload import nested, pod_template
+from .props import ApiProps, JobProps, ProcessorProps, WorkloadProps, make_props, to_values
+from .workload import KPLUS_DEPLOYMENT_DEFAULTS, finish_pod, kplus_enum, nested, pod_props
 
 ENV_VARIABLE = {"env": "mergeOverwrite (dict) $global.env $app.env"}
 # Inputs of a plain job's pod template; their hash names the Job, so a changed
@@ -18,67 +30,126 @@ ENV_VARIABLE = {"env": "mergeOverwrite (dict) $global.env $app.env"}
 JOB_HASH = "list $app $global.env | toJson | sha256sum | trunc 8"
 
 
-def _metadata(chart: ChartModel, app: App, name: str, extra_annotations: dict | None = None) -> dict:
-    metadata = {"name": name, "labels": app_labels(chart, app)}
+def chart_context(scope: Construct) -> ChartContext:
+    """The enclosing DomainChart's model, or a plain cdk8s Chart named by its id."""
+    chart = cdk8s.Chart.of(scope)
+    model = getattr(chart, "model", None)
+    return model if model is not None else ChartContext(name=dashed(chart.node.id))
+
+
+def _metadata(chart: ChartContext, app: App, name: str, extra_annotations: dict | None = None) -> cdk8s.ApiObjectMetadata:
     annotations = {**policy_annotations(app), **(extra_annotations or {})}
-    if annotations:
-        metadata["annotations"] = annotations
-    return metadata
+    return cdk8s.ApiObjectMetadata(name=name, labels=app_labels(chart, app), annotations=annotations or None)
 
 
-class _DeploymentService(BoundConstruct):
+def _with_props_signature(cls):
+    """`inspect.signature(cls)` and `help(cls)` show the props as keyword-only parameters."""
+    params = [
+        inspect.Parameter("scope", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Construct),
+        inspect.Parameter("id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+    ]
+    for f in dataclasses.fields(cls.PROPS):
+        default = f.default if f.default is not dataclasses.MISSING else inspect.Parameter.empty
+        if f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=f.type))
+    cls.__signature__ = inspect.Signature(params)
+    docs = [inspect.cleandoc(c.__doc__) for c in reversed(cls.PROPS.__mro__) if c.__doc__ and c.__module__ == cls.PROPS.__module__]
+    cls.__doc__ = "\n\n".join([inspect.cleandoc(cls.__doc__), f"Props ({cls.PROPS.__name__}):", *docs])
+    return cls
+
+
+class _Workload(BoundConstruct):
+    """Props → checked values → the app model the objects and their bindings come from."""
+
+    TYPE: str
+    PROPS: type[WorkloadProps]
+
+    def __init__(self, scope: Construct, id: str, **props):
+        super().__init__(scope, id)
+        self.props = make_props(self.PROPS, self.node.path, props)
+        shape, values = to_values(self.TYPE, self.props, id, self.node.path)
+        self.chart = chart_context(scope)
+        self.app = App(
+            key=id,
+            shape=shape,
+            names=app_names(self.props.name or id),
+            values=values,
+            hook=getattr(self.props, "hook", ""),
+        )
+
+
+class _DeploymentService(_Workload):
     """A Deployment running the app, with the shared secure pod template."""
 
-    def __init__(self, scope: Construct, id: str, chart: ChartModel, app: App):
-        super().__init__(scope, id)
-        self.chart, self.app = chart, app
-        values = app.values
-        pod, pod_bindings = pod_template(chart, app)
+    def __init__(self, scope: Construct, id: str, **props):
+        super().__init__(scope, id, **props)
+        app, values = self.app, self.app.values
         autoscaled = app.feature_on("autoscaling")
-        spec: dict = {
-            "revisionHistoryLimit": 5,
-            "selector": {"matchLabels": selector_labels(app)},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-            "template": pod,
-        }
-        if not autoscaled:  # the HPA owns the replica count while enabled
-            spec["replicas"] = values["replicas"]
-        replicas = Value("$app.replicas")
-        bindings = {
-            **nested(("spec", "template"), pod_bindings),
-            ("spec", "replicas"): Guard("not $app.autoscaling.enabled", replicas) if "autoscaling" in values else replicas,
-        }
-        self.deployment = self.add_object(
+        self.deployment = kplus.Deployment(
+            self,
             "deployment",
-            "apps/v1",
+            metadata=_metadata(self.chart, app, app.names.workload),
+            replicas=None if autoscaled else values["replicas"],
+            strategy=kplus.DeploymentStrategy.rolling_update(
+                max_surge=kplus.PercentOrAbsolute.absolute(1), max_unavailable=kplus.PercentOrAbsolute.absolute(0)
+            ),
+            **pod_props(self, self.chart, app),
+        )
+        self.deployment.select(kplus.LabelSelector.of(labels=selector_labels(app)))
+        if autoscaled:  # the HPA owns the replica count while enabled
+            self.deployment.mark_has_autoscaler()
+        pod_bindings = finish_pod(self.deployment, app)
+        cdk8s.ApiObject.of(self.deployment).add_json_patch(
+            cdk8s.JsonPatch.add("/spec/revisionHistoryLimit", 5), *(cdk8s.JsonPatch.remove(f"/spec/{key}") for key in KPLUS_DEPLOYMENT_DEFAULTS)
+        )
+        replicas = Value("$app.replicas")
+        self.record(
+            self.deployment,
             "Deployment",
-            {"metadata": _metadata(chart, app, app.names.workload), "spec": spec},
+            app.names.workload,
             template=f"{dashed(app.key)}-deployment.yaml",
             app_key=app.key,
             guard="$app.enabled",
-            bindings=bindings,
+            bindings={
+                **nested(("spec", "template"), pod_bindings),
+                ("spec", "replicas"): Guard("not $app.autoscaling.enabled", replicas) if "autoscaling" in values else replicas,
+            },
             variables=ENV_VARIABLE,
         )
 
 
+@_with_props_signature
 class ApiService(_DeploymentService):
-    """An HTTP API: Deployment + ClusterIP Service + health probes."""
+    """An HTTP API: a kplus Deployment, a kplus ClusterIP Service (`.service`) and health probes."""
 
-    def __init__(self, scope: Construct, id: str, chart: ChartModel, app: App):
-        super().__init__(scope, id, chart, app)
-        ports = [{"name": "http", "port": app.values["port"], "targetPort": "http", "protocol": "TCP"}]
+    TYPE, PROPS = API, ApiProps
+
+    def __init__(self, scope: Construct, id: str, **props):
+        super().__init__(scope, id, **props)
+        app = self.app
+        ports = [kplus.ServicePort(port=app.values["port"], name="http", target_port=app.values["port"], protocol=kplus.Protocol.TCP)]
         bindings = {("spec", "ports", 0, "port"): Value("$app.port")}
         if "metrics" in app.values:
-            ports.append({"name": "metrics", "port": app.values["metrics"]["port"], "targetPort": "metrics", "protocol": "TCP"})
+            port = app.values["metrics"]["port"]
+            ports.append(kplus.ServicePort(port=port, name="metrics", target_port=port, protocol=kplus.Protocol.TCP))
             bindings[("spec", "ports", 1, "port")] = Value("$app.metrics.port")
-        self.service = self.add_object(
+        self.service = kplus.Service(
+            self,
             "service",
-            "v1",
+            metadata=_metadata(self.chart, app, app.names.service),
+            type=kplus.ServiceType.CLUSTER_IP,
+            ports=ports,
+        )
+        for key, value in selector_labels(app).items():
+            self.service.select_label(key, value)
+        # Target the container ports by name, so a port change is one knob; no empty externalIPs.
+        patches = [cdk8s.JsonPatch.add(f"/spec/ports/{i}/targetPort", k8s.IntOrString.from_string(p.name)) for i, p in enumerate(ports)]
+        cdk8s.ApiObject.of(self.service).add_json_patch(*patches, cdk8s.JsonPatch.remove("/spec/externalIPs"))
+        self.record(
+            self.service,
             "Service",
-            {
-                "metadata": _metadata(chart, app, app.names.service),
-                "spec": {"type": "ClusterIP", "selector": selector_labels(app), "ports": ports},
-            },
+            app.names.service,
             template=f"{dashed(app.key)}-service.yaml",
             app_key=app.key,
             guard="$app.enabled",
@@ -86,22 +157,27 @@ class ApiService(_DeploymentService):
         )
 
 
+@_with_props_signature
 class ProcessorService(_DeploymentService):
-    """A background processor: Deployment only; probes only when it declares a health path."""
+    """A background processor: a kplus Deployment only; probes only when it declares a health path."""
+
+    TYPE, PROPS = PROCESSOR, ProcessorProps
 
 
-class JobService(BoundConstruct):
-    """A run-to-completion Job. Plain jobs get a name suffix from a hash of their
-    inputs, so `helm upgrade` creates a new Job instead of patching an immutable one;
+@_with_props_signature
+class JobService(_Workload):
+    """A run-to-completion kplus Job (`.job`). Plain jobs get a name suffix from a hash of
+    their inputs, so `helm upgrade` creates a new Job instead of patching an immutable one;
     hook jobs (pre-install, pre-upgrade, ...) keep one name and are recreated by Helm."""
 
-    def __init__(self, scope: Construct, id: str, chart: ChartModel, app: App):
-        super().__init__(scope, id)
-        values = app.values
-        pod, pod_bindings = pod_template(chart, app)
+    TYPE, PROPS = JOB, JobProps
+
+    def __init__(self, scope: Construct, id: str, **props):
+        super().__init__(scope, id, **props)
+        app, values = self.app, self.app.values
         hook_annotations = {}
         variables = dict(ENV_VARIABLE)
-        bindings = nested(("spec", "template"), pod_bindings)
+        bindings = {}
         if app.hook:
             name = app.names.workload
             hook_annotations = {
@@ -110,34 +186,38 @@ class JobService(BoundConstruct):
                 "helm.sh/hook-weight": "0",
             }
         else:
-            name = f"{app.names.job_base}-{job_hash(chart, app)}"
+            name = f"{app.names.job_base}-{job_hash(self.chart, app)}"
             variables["jobHash"] = JOB_HASH
             bindings[("metadata", "name")] = Value(f'printf "%s-%s" "{app.names.job_base}" $jobHash')
-        spec = {
-            key: values[key]
-            for key in (
-                "completions",
-                "parallelism",
-                "backoffLimit",
-                "activeDeadlineSeconds",
-                "ttlSecondsAfterFinished",
-            )
-        }
-        bindings.update({("spec", key): Value(f"$app.{key}") for key in spec})
-        spec["template"] = pod
-        self.job = self.add_object(
+        self.job = kplus.Job(
+            self,
             "job",
-            "batch/v1",
+            metadata=_metadata(self.chart, app, name, hook_annotations),
+            backoff_limit=values["backoffLimit"],
+            active_deadline=cdk8s.Duration.seconds(values["activeDeadlineSeconds"]),
+            ttl_after_finished=cdk8s.Duration.seconds(values["ttlSecondsAfterFinished"]),
+            restart_policy=kplus_enum(kplus.RestartPolicy, values["restartPolicy"]),
+            **pod_props(self, self.chart, app),
+        )
+        pod_bindings = finish_pod(self.job, app)
+        cdk8s.ApiObject.of(self.job).add_json_patch(
+            cdk8s.JsonPatch.add("/spec/completions", values["completions"]),
+            cdk8s.JsonPatch.add("/spec/parallelism", values["parallelism"]),
+        )
+        keys = ("completions", "parallelism", "backoffLimit", "activeDeadlineSeconds", "ttlSecondsAfterFinished")
+        bindings.update({("spec", key): Value(f"$app.{key}") for key in keys})
+        self.record(
+            self.job,
             "Job",
-            {"metadata": _metadata(chart, app, name, hook_annotations), "spec": spec},
+            name,
             template=f"{dashed(app.key)}-job.yaml",
             app_key=app.key,
             guard="$app.enabled",
-            bindings=bindings,
+            bindings={**bindings, **nested(("spec", "template"), pod_bindings)},
             variables=variables,
         )
 
 
-def job_hash(chart: ChartModel, app: App) -> str:
+def job_hash(chart: ChartContext, app: App) -> str:
     """The same hash the template computes with JOB_HASH."""
     return short_hash(go_json([app.values, chart.global_env]), HASH_LEN)

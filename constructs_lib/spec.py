@@ -13,10 +13,11 @@ import re
 import shlex
 from pathlib import Path
 
+from .defaults import app_defaults, deep_merge, split_image
 from .errors import Problem, SpecError, did_you_mean, join_key
 from .loader import load_spec_file, type_name
 from .model import App, AppMeta, ChartModel, app_names
-from .naming import API, HASH_LEN, IDENTIFIER, JOB, PROCESSOR, SERVICE_TYPES, chart_name, dashed, detect_type
+from .naming import API, IDENTIFIER, JOB, PROCESSOR, SERVICE_TYPES, chart_name, dashed, detect_type
 from .rules import cross_field_problems
 from .schema import AppShape, chart_schema
 from .validate import check, child_schema, is_map
@@ -36,27 +37,6 @@ SEMVER = re.compile(
     r"(\+[0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*)?$"
 )
 IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-
-SAFE_CONTAINER_SECURITY = {
-    "allowPrivilegeEscalation": False,
-    "capabilities": {"drop": ["ALL"]},
-    "privileged": False,
-    "readOnlyRootFilesystem": True,
-    "runAsGroup": 10001,
-    "runAsNonRoot": True,
-    "runAsUser": 10001,
-}
-SAFE_POD_SECURITY = {
-    "fsGroup": 10001,
-    "runAsGroup": 10001,
-    "runAsNonRoot": True,
-    "runAsUser": 10001,
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
-DEFAULT_RESOURCES = {
-    "requests": {"cpu": "100m", "memory": "128Mi"},
-    "limits": {"cpu": "500m", "memory": "256Mi"},
-}
 
 
 class _Collector:
@@ -98,6 +78,7 @@ def load_models(spec_paths: list[Path]) -> list[ChartModel]:
 
 
 def parse_spec(doc: dict, file: str) -> list[ChartModel]:
+    """Every chart of a spec given as data; `file` names it in errors (SpecError)."""
     errs = _Collector(file)
     if not isinstance(doc, dict):  # the loader checks files; library callers pass data
         raise SpecError.one(file, "", f"expected a mapping with 'domain' and 'charts', got {type_name(doc)}")
@@ -177,8 +158,8 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
                 errs.add(where, f"expected a mapping of app settings, got {type_name(entry)}")
                 continue
             layers.append(_normalize_app(errs, entry, where))
-        settings = _deep_merge({}, *(values for values, _, _ in layers))
-        extra = _deep_merge({}, *(spec_only for _, spec_only, _ in layers))
+        settings = deep_merge({}, *(values for values, _, _ in layers))
+        extra = deep_merge({}, *(spec_only for _, spec_only, _ in layers))
         vpath = (domain, "apps", app_key)
         sources[vpath] = key  # what no layer wrote (a default) is reported under the app
         for _, _, layer_sources in layers:
@@ -186,8 +167,8 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
         shape = _shape(errs, app_key, settings, extra, features, key)
         if shape is None:
             continue
-        defaults = _app_defaults(shape, domain, app_key, registry, app_version)
-        apps_values[app_key] = _deep_merge(defaults, settings)
+        defaults = app_defaults(shape, app_key, f"{registry}/{dashed(domain)}-{dashed(app_key)}", app_version)
+        apps_values[app_key] = deep_merge(defaults, settings)
         shapes[app_key] = shape
         extras[app_key] = extra
     if len(errs.problems) > before:
@@ -218,7 +199,7 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
         App(
             key=app_key,
             shape=shapes[app_key],
-            names=app_names(domain, chart_key, app_key, HASH_LEN),
+            names=app_names(domain, chart_key, app_key),
             values=apps_values[app_key],
             meta=AppMeta(**{k: extras[app_key].get(k, "") for k in META_KEYS}),
             hook=extras[app_key].get("hook", ""),
@@ -264,7 +245,7 @@ def _normalize_app(errs, entry: dict, where: str) -> tuple[dict, dict, dict]:
             values.setdefault("image", {})["tag"] = value
             sources[("image", "tag")] = here
         elif key == "image" and isinstance(value, str):
-            repository, tag = _split_image(value)
+            repository, tag = split_image(value)
             values.setdefault("image", {})["repository"] = repository
             sources[("image",)] = sources[("image", "repository")] = here
             if tag:
@@ -316,56 +297,6 @@ def _shape(errs, app_key, settings, extra, features, where) -> AppShape | None:
         ingress=kind == API and features["ingress"],
         metrics=(kind == API and features["metrics"]) or (deployment and "metrics" in settings),
     )
-
-
-def _app_defaults(shape: AppShape, domain: str, app: str, registry: str, tag: str) -> dict:
-    values: dict = {
-        "enabled": True,
-        "type": shape.type,
-        "image": {
-            "repository": f"{registry}/{dashed(domain)}-{dashed(app)}",
-            "tag": tag,
-            "pullPolicy": "Always",
-        },
-        "command": [],
-        "args": [],
-        "env": {},
-        "resources": copy.deepcopy(DEFAULT_RESOURCES),
-        "securityContext": copy.deepcopy(SAFE_CONTAINER_SECURITY),
-        "podSecurityContext": copy.deepcopy(SAFE_POD_SECURITY),
-        "podAnnotations": {},
-        "nodeSelector": {},
-        "tolerations": [],
-    }
-    if shape.type == JOB:
-        values.update(
-            completions=1,
-            parallelism=1,
-            backoffLimit=3,
-            activeDeadlineSeconds=3600,
-            ttlSecondsAfterFinished=86400,
-            restartPolicy="Never",
-        )
-        return values
-    values["replicas"] = 2 if shape.type == API else 1
-    values["zoneSpread"] = False
-    if shape.health:
-        values.update(port=8000, healthPath="/health")
-    if shape.metrics:
-        values["metrics"] = {"enabled": True, "port": 9090, "path": "/metrics"}
-    if shape.pdb:
-        values["podDisruptionBudget"] = {"enabled": True}
-    if shape.hpa:
-        values["autoscaling"] = {
-            "enabled": True,
-            "minReplicas": 2,
-            "maxReplicas": 10,
-            "targetCPUUtilizationPercentage": 80,
-            "targetMemoryUtilizationPercentage": 80,
-        }
-    if shape.ingress:
-        values["ingress"] = {"enabled": True, "path": f"/{dashed(app)}", "pathType": "Prefix"}
-    return values
 
 
 def _apply_custom_values(errs, values, schema, custom, sources, where) -> None:
@@ -423,27 +354,6 @@ def _record(sources: dict, path: tuple, key: str, value) -> None:
     elif isinstance(value, list):
         for i, v in enumerate(value):
             _record(sources, (*path, i), join_key(key, i), v)
-
-
-def _deep_merge(base: dict, *overrides: dict) -> dict:
-    """Mappings merge key by key; anything else (lists included) is replaced."""
-    out = dict(base)
-    for override in overrides:
-        for key, value in override.items():
-            if isinstance(value, dict) and isinstance(out.get(key), dict):
-                out[key] = _deep_merge(out[key], value)
-            else:
-                out[key] = copy.deepcopy(value)
-    return out
-
-
-def _split_image(image: str) -> tuple[str, str]:
-    """`repo[:tag]` → (repo, tag); a port in the registry host is not a tag."""
-    head, _, last = image.rpartition("/")
-    if ":" in last:
-        name, _, tag = last.partition(":")
-        return (f"{head}/{name}" if head else name), tag
-    return image, ""
 
 
 def _env_string(errs, value, where: str):

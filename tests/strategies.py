@@ -17,9 +17,9 @@ import re
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from constructs_lib.defaults import DEFAULT_RESOURCES
 from constructs_lib.naming import API, JOB, PROCESSOR, dashed, detect_type
 from constructs_lib.rules import quantity
-from constructs_lib.spec import DEFAULT_RESOURCES
 
 IDENTIFIER = re.compile(r"^[A-Za-z](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
 # What the chart cannot render literally (constructs_lib.validate refuses it).

@@ -189,8 +189,8 @@ def test_set_on_the_chart_side_shows_the_changed_fields(helm, example_out):
     assert result.returncode == 1, result.stderr
     assert result.stdout.splitlines()[2:] == [
         "~ changed Deployment/demo-api-chart-hello-api",
-        '    spec.template.spec.containers[name=app].env: (absent) -> [{"name": "X", "value": "y"}]',
         "    spec.replicas: 2 -> 5",
+        '    spec.template.spec.containers[name=app].env: (absent) -> [{"name": "X", "value": "y"}]',
         "0 added, 0 removed, 1 changed, 3 unchanged",
     ]
 

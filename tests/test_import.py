@@ -11,7 +11,7 @@ from conftest import EXAMPLE_CHARTS, ROOT, run_cli
 from constructs_lib.importer import DROP, fit, minimal
 from constructs_lib.pipeline import build_all, load_models
 from constructs_lib.schema import AppShape, app_schema
-from constructs_lib.spec import SAFE_CONTAINER_SECURITY
+from constructs_lib.defaults import SAFE_CONTAINER_SECURITY
 
 FIXTURE = ROOT / "tests" / "fixtures" / "handwritten"
 MIGRATION_DOC = ROOT / "docs" / "migration.md"
@@ -248,7 +248,7 @@ DOCUMENTED_WARNINGS = [
     'Ingress/webshop: metadata.labels["app.kubernetes.io/version"] not mapped (source: "2.4.1", generated: (absent))',
     "Ingress/webshop: spec.rules[0].http.paths[path=/].backend.service.port.number not mapped (source: 80, generated: (absent))",
 ]
-NAME_LABEL, VERSION_LABEL = '["app.kubernetes.io/name"]', '["app.kubernetes.io/version"]'
+NAME_LABEL, VERSION_LABEL, KPLUS_LABEL = '["app.kubernetes.io/name"]', '["app.kubernetes.io/version"]', '["cdk8s.io/metadata.addr"]'
 NEW_LABELS = ('["app.kubernetes.io/component"]', '["app.kubernetes.io/part-of"]', '["enhanced-helm-charts/app"]')
 COMMON = {"metadata.name", f"metadata.labels{VERSION_LABEL}", *(f"metadata.labels{label}" for label in NEW_LABELS[:2])}
 APP_LABELS = {f"metadata.labels{NAME_LABEL}", f"metadata.labels{NEW_LABELS[2]}"}
@@ -258,7 +258,7 @@ DOCUMENTED_DIFFERENCES = {
     "Deployment": COMMON
     | APP_LABELS
     | {"metadata.annotations", f"spec.selector.matchLabels{NAME_LABEL}", 'spec.selector.matchLabels["app.kubernetes.io/instance"]'}
-    | {f"spec.template.metadata.labels{label}" for label in (NAME_LABEL, VERSION_LABEL, *NEW_LABELS)}
+    | {f"spec.template.metadata.labels{label}" for label in (NAME_LABEL, VERSION_LABEL, KPLUS_LABEL, *NEW_LABELS)}
     | {
         POD + f
         for f in ("serviceAccountName", "automountServiceAccountToken", "enableServiceLinks", "affinity", "volumes[name=tmp].emptyDir.sizeLimit")

@@ -6,14 +6,11 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import cdk8s
 import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
 from conftest import EXAMPLE_CHARTS, ROOT
-
-from constructs_lib import ApiService, DomainChart, OptionalPdb, ProcessorService, parse_spec
 
 GOLDEN = ROOT / "tests" / "golden"
 K8S_VERSIONS = ("1.28", "1.37")
@@ -84,27 +81,6 @@ def test_golden_manifests(example_builds, name):
 def test_every_example_has_a_golden_file(example_builds):
     assert sorted(example_builds) == list(EXAMPLE_CHARTS)
     assert {p.name for p in GOLDEN.glob("*.k8s.yaml")} == {f"{n}.k8s.yaml" for n in EXAMPLE_CHARTS}
-
-
-def test_constructs_work_in_a_standalone_cdk8s_app():
-    """What a Python team writes in its own cdk8s app, without main.py."""
-    model = parse_spec({"domain": "shop", "charts": {"web": {"apps": ["cart_api", "mail_worker"], "features": {"pdb": True}}}}, "inline")[0]
-    cart, mail = model.apps
-    app = cdk8s.App()
-    chart = cdk8s.Chart(app, "mine", disable_resource_name_hashes=True)
-    ApiService(chart, "cart", model, cart)
-    ProcessorService(chart, "mail", model, mail)
-    OptionalPdb(chart, "mail-pdb", model, mail)
-    objects = yaml.safe_load_all(app.synth_yaml())
-    names = sorted((o["kind"], o["metadata"]["name"]) for o in objects)
-    assert names == [
-        ("Deployment", "shop-web-cart-api"),
-        ("Deployment", "shop-web-mail-worker"),
-        ("PodDisruptionBudget", "shop-web-mail-worker-pdb"),
-        ("Service", "shop-web-cart-api-service"),
-    ]
-    whole = DomainChart(cdk8s.App(), model).to_json()
-    assert len(whole) == 5
 
 
 def test_cdk8s_cli_synth_writes_manifests_only(tmp_path):

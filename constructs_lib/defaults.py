@@ -1,0 +1,102 @@
+"""Every default of an app's values, in one place: the spec pipeline and the
+constructs' props both start from these."""
+
+from __future__ import annotations
+
+import copy
+
+from .naming import API, JOB, dashed
+from .schema import AppShape
+
+SAFE_CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "privileged": False,
+    "readOnlyRootFilesystem": True,
+    "runAsGroup": 10001,
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+}
+SAFE_POD_SECURITY = {
+    "fsGroup": 10001,
+    "runAsGroup": 10001,
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+DEFAULT_RESOURCES = {
+    "requests": {"cpu": "100m", "memory": "128Mi"},
+    "limits": {"cpu": "500m", "memory": "256Mi"},
+}
+
+
+def app_defaults(shape: AppShape, app: str, repository: str, tag: str) -> dict:
+    """The values block of an app of this shape before anyone changed it."""
+    values: dict = {
+        "enabled": True,
+        "type": shape.type,
+        "image": {
+            "repository": repository,
+            "tag": tag,
+            "pullPolicy": "Always",
+        },
+        "command": [],
+        "args": [],
+        "env": {},
+        "resources": copy.deepcopy(DEFAULT_RESOURCES),
+        "securityContext": copy.deepcopy(SAFE_CONTAINER_SECURITY),
+        "podSecurityContext": copy.deepcopy(SAFE_POD_SECURITY),
+        "podAnnotations": {},
+        "nodeSelector": {},
+        "tolerations": [],
+    }
+    if shape.type == JOB:
+        values.update(
+            completions=1,
+            parallelism=1,
+            backoffLimit=3,
+            activeDeadlineSeconds=3600,
+            ttlSecondsAfterFinished=86400,
+            restartPolicy="Never",
+        )
+        return values
+    values["replicas"] = 2 if shape.type == API else 1
+    values["zoneSpread"] = False
+    if shape.health:
+        values.update(port=8000, healthPath="/health")
+    if shape.metrics:
+        values["metrics"] = {"enabled": True, "port": 9090, "path": "/metrics"}
+    if shape.pdb:
+        values["podDisruptionBudget"] = {"enabled": True}
+    if shape.hpa:
+        values["autoscaling"] = {
+            "enabled": True,
+            "minReplicas": 2,
+            "maxReplicas": 10,
+            "targetCPUUtilizationPercentage": 80,
+            "targetMemoryUtilizationPercentage": 80,
+        }
+    if shape.ingress:
+        values["ingress"] = {"enabled": True, "path": f"/{dashed(app)}", "pathType": "Prefix"}
+    return values
+
+
+def deep_merge(base: dict, *overrides: dict) -> dict:
+    """Mappings merge key by key; anything else (lists included) is replaced."""
+    out = dict(base)
+    for override in overrides:
+        for key, value in override.items():
+            if isinstance(value, dict) and isinstance(out.get(key), dict):
+                out[key] = deep_merge(out[key], value)
+            else:
+                out[key] = copy.deepcopy(value)
+    return out
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """`repo[:tag]` → (repo, tag); a port in the registry host is not a tag."""
+    head, _, last = image.rpartition("/")
+    if ":" in last:
+        name, _, tag = last.partition(":")
+        return (f"{head}/{name}" if head else name), tag
+    return image, ""

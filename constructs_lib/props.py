@@ -1,0 +1,286 @@
+"""Typed props of the service constructs: what a Python team passes, with no spec.
+
+Props use Python names (`health_path`); mappings inside them use the Kubernetes
+field names (`resources={"limits": {"memory": "1Gi"}}`). Each props object maps
+one to one onto an app's block of values.yaml (`to_values`), and the spec
+pipeline maps each app's values back onto props (`props_from_values`), so a
+construct is built the same way whether a spec or a person wrote it. Checks are
+the chart's own: the values schema and the cross-field rules, with errors naming
+the construct path and the prop.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from . import rules
+from .defaults import DEFAULT_RESOURCES, SAFE_CONTAINER_SECURITY, SAFE_POD_SECURITY, app_defaults, deep_merge, split_image
+from .errors import did_you_mean
+from .naming import API, JOB, PROCESSOR
+from .schema import AppShape, app_schema
+from .validate import check
+
+
+class PropsError(ValueError):
+    """A prop a construct cannot honour: `<construct path>: <prop>: <what was expected>`."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Metrics:
+    """A Prometheus endpoint: a `metrics` container port (and Service port for apis),
+    prometheus.io annotations and, in a chart with the metrics feature, a ServiceMonitor."""
+
+    enabled: bool = True
+    port: int = 9090
+    path: str = "/metrics"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisruptionBudget:
+    """Read by OptionalPdb. Set at most one bound; without either, maxUnavailable is 1.
+    A budget that would block every node drain is refused."""
+
+    enabled: bool = True
+    min_available: int | str | None = None
+    max_unavailable: int | str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Autoscaling:
+    """Read by OptionalHpa. While enabled, the Deployment has no `replicas` field."""
+
+    enabled: bool = True
+    min_replicas: int = 2
+    max_replicas: int = 10
+    target_cpu_utilization_percentage: int | None = 80
+    target_memory_utilization_percentage: int | None = 80
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngressPath:
+    """This api's path on the chart's Ingress (DomainIngress)."""
+
+    enabled: bool = True
+    path: str
+    path_type: str = "Prefix"
+
+
+BLOCKS = {"metrics": Metrics, "podDisruptionBudget": DisruptionBudget, "autoscaling": Autoscaling, "ingress": IngressPath}
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadProps:
+    """Props every workload takes.
+
+    image: `repository:tag` (required; a tag is required too: no implicit `latest`).
+    name: base of the object names (`<name>`, `<name>-service`, `<name>-pdb`, ...);
+        default: the construct id. Lower-cased, `_` → `-`; names over 63 characters
+        are cut and get a stable hash.
+    image_pull_policy: default "Always".
+    command, args: default empty (the image's entrypoint).
+    env: name → string; default none. In a DomainChart, global env is merged under it.
+    resources: requests/limits, merged over 100m/128Mi requests and 500m/256Mi limits.
+    security_context, pod_security_context: merged over the safe defaults (non-root
+        UID/GID 10001, read-only root filesystem, no privilege escalation, all
+        capabilities dropped, seccomp RuntimeDefault).
+    pod_annotations, node_selector: default none. tolerations: default none.
+    """
+
+    image: str
+    name: str | None = None
+    image_pull_policy: str = "Always"
+    command: Sequence[str] = ()
+    args: Sequence[str] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    resources: Mapping = field(default_factory=lambda: copy.deepcopy(DEFAULT_RESOURCES))
+    security_context: Mapping = field(default_factory=lambda: copy.deepcopy(SAFE_CONTAINER_SECURITY))
+    pod_security_context: Mapping = field(default_factory=lambda: copy.deepcopy(SAFE_POD_SECURITY))
+    pod_annotations: Mapping[str, str] = field(default_factory=dict)
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploymentProps(WorkloadProps):
+    """Props of a Deployment-based app (ApiService, ProcessorService), beyond WorkloadProps.
+
+    replicas: default 2 for apis, 1 for processors; not rendered while autoscaling is on.
+    zone_spread: spread pods across zones too (default False; hosts always).
+    port, health_path: the `http` container port and the HTTP path of the readiness,
+        liveness and startup probes. Apis: default 8000 and "/health". Processors:
+        default none (no port, no probes); give health_path to get both.
+    metrics: a Metrics endpoint, default none.
+    pod_disruption_budget: a DisruptionBudget for OptionalPdb, default none.
+    autoscaling: an Autoscaling block for OptionalHpa, default none.
+    """
+
+    replicas: int | None = None
+    zone_spread: bool = False
+    port: int | None = None
+    health_path: str | None = None
+    metrics: Metrics | None = None
+    pod_disruption_budget: DisruptionBudget | None = None
+    autoscaling: Autoscaling | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiProps(DeploymentProps):
+    """Props of an ApiService: DeploymentProps, plus ingress: an IngressPath on the chart's
+    Ingress (default none)."""
+
+    ingress: IngressPath | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProcessorProps(DeploymentProps):
+    """Props of a ProcessorService: DeploymentProps (no Service, probes only with health_path)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobProps(WorkloadProps):
+    """Props of a JobService, beyond WorkloadProps.
+
+    completions (default 1), parallelism (1), backoff_limit (3),
+    active_deadline_seconds (3600), ttl_seconds_after_finished (86400),
+    restart_policy ("Never" or "OnFailure", default "Never").
+    hook: Helm hooks, e.g. "pre-install,pre-upgrade" (default none: a plain Job named
+        after a hash of its inputs, so a changed job is a new object).
+    """
+
+    completions: int = 1
+    parallelism: int = 1
+    backoff_limit: int = 3
+    active_deadline_seconds: int = 3600
+    ttl_seconds_after_finished: int = 86400
+    restart_policy: str = "Never"
+    hook: str = ""
+
+
+PROPS_BY_TYPE = {API: ApiProps, PROCESSOR: ProcessorProps, JOB: JobProps}
+NOT_VALUES = ("name", "image", "image_pull_policy", "hook")  # props that are not one values key
+
+
+# Values keys whose capitals are not one word each.
+_CAMEL = {"target_cpu_utilization_percentage": "targetCPUUtilizationPercentage"}
+_SNAKE = {v: k for k, v in _CAMEL.items()}
+
+
+def camel(name: str) -> str:
+    """A prop name as its values key: `health_path` → `healthPath`."""
+    head, *rest = name.split("_")
+    return _CAMEL.get(name) or head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def snake(name: str) -> str:
+    """A values key as its prop name: `healthPath` → `health_path`."""
+    return _SNAKE.get(name) or re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def make_props(cls, path: str, kwargs: dict):
+    """`cls(**kwargs)`, with unknown or missing props reported against the construct."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in kwargs:
+        if key not in names:
+            raise PropsError(f"{path}: {key}: unknown prop{did_you_mean(key, names)}; expected one of: {', '.join(sorted(names))}")
+    missing = [f.name for f in dataclasses.fields(cls) if f.name not in kwargs and f.default is f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise PropsError(f"{path}: {missing[0]}: required prop is missing")
+    return cls(**kwargs)
+
+
+def shape_of(kind: str, props: WorkloadProps) -> AppShape:
+    """Which knobs the app has (apps of one shape share one schema definition)."""
+    if kind == JOB:
+        return AppShape(type=JOB)
+    health = kind == API or props.health_path is not None
+    return AppShape(
+        type=kind,
+        health=health,
+        pdb=props.pod_disruption_budget is not None,
+        hpa=props.autoscaling is not None,
+        ingress=getattr(props, "ingress", None) is not None,
+        metrics=props.metrics is not None,
+    )
+
+
+def to_values(kind: str, props: WorkloadProps, app: str, path: str) -> tuple[AppShape, dict]:
+    """(shape, this app's values block) for the props; PropsError when they break a rule."""
+    if not isinstance(props.image, str) or not props.image:
+        raise PropsError(f"{path}: image: expected 'repository:tag', got {props.image!r}")
+    repository, tag = split_image(props.image)
+    if not tag:
+        raise PropsError(f"{path}: image: expected 'repository:tag' (a tag is required), got {props.image!r}")
+    shape = shape_of(kind, props)
+    given: dict = {"image": {"repository": repository, "tag": tag, "pullPolicy": props.image_pull_policy}}
+    for f in dataclasses.fields(props):
+        value = getattr(props, f.name)
+        if f.name in NOT_VALUES or value is None:
+            continue
+        if dataclasses.is_dataclass(value):
+            value = {camel(k): v for k, v in dataclasses.asdict(value).items() if v is not None}
+        elif isinstance(value, (tuple, list)):
+            value = copy.deepcopy(list(value))
+        elif isinstance(value, Mapping):
+            value = copy.deepcopy(dict(value))
+        given[camel(f.name)] = value
+    if kind == PROCESSOR and props.port is not None and props.health_path is None:
+        raise PropsError(f"{path}: port: a processor has a port only with a health_path")
+    values = deep_merge(app_defaults(shape, app, repository, tag), given)
+    problems = check(values, app_schema(shape)) or rules.app_problems(values) + _block_problems(values)
+    if problems:
+        where, message = problems[0]
+        raise PropsError(f"{path}: {prop_name(where)}: {message}")
+    return shape, values
+
+
+def _block_problems(values: dict) -> list[tuple[tuple, str]]:
+    hpa, pdb = values.get("autoscaling"), values.get("podDisruptionBudget")
+    problems = []
+    if hpa and hpa["minReplicas"] > hpa["maxReplicas"]:
+        problems.append((("autoscaling", "minReplicas"), rules.MIN_OVER_MAX))
+    if pdb and pdb["enabled"]:
+        found = rules.pdb_problem(pdb, hpa["minReplicas"] if hpa and hpa["enabled"] else values["replicas"])
+        if found:
+            problems.append((("podDisruptionBudget", found[0]), found[1]))
+    return problems
+
+
+def prop_name(values_path: tuple) -> str:
+    """A values path as the prop a person wrote: `autoscaling.min_replicas`, `resources.limits.cpu`."""
+    if not values_path:
+        return "<props>"
+    head, *rest = values_path
+    if head == "image":
+        return "image" if not rest or rest[0] != "pullPolicy" else "image_pull_policy"
+    if head in BLOCKS and rest and isinstance(rest[0], str):
+        rest[0] = snake(rest[0])
+    return ".".join([snake(str(head)), *(f"[{p}]" if isinstance(p, int) else str(p) for p in rest)]).replace(".[", "[")
+
+
+def vars_of(props: WorkloadProps) -> dict:
+    """The props as keyword arguments (blocks stay dataclasses)."""
+    return {f.name: getattr(props, f.name) for f in dataclasses.fields(props)}
+
+
+def props_from_values(kind: str, name: str, values: dict, hook: str = "") -> WorkloadProps:
+    """The props that rebuild an app's values block exactly (the spec pipeline's one path)."""
+    cls = PROPS_BY_TYPE[kind]
+    fields = {f.name for f in dataclasses.fields(cls)}
+    kwargs: dict = {
+        "name": name,
+        "image": f"{values['image']['repository']}:{values['image']['tag']}",
+        "image_pull_policy": values["image"]["pullPolicy"],
+    }
+    if kind == JOB:
+        kwargs["hook"] = hook
+    for key, value in values.items():
+        prop = snake(key)
+        if prop not in fields or prop in kwargs:
+            continue
+        block = BLOCKS.get(key)
+        kwargs[prop] = block(**{snake(k): v for k, v in value.items()}) if block else value
+    return cls(**kwargs)
