@@ -57,6 +57,12 @@ def check(value, schema: dict, root: dict | None = None, path: tuple = ()) -> li
     if "anyOf" in schema:
         if any(not check(value, option, root, path) for option in schema["anyOf"]):
             return []
+        options = [resolve(option, root) for option in schema["anyOf"]]
+        same_type = [o for o in options if o.get("type") and _TYPES[o["type"]](value)]
+        if isinstance(value, dict) and len(same_type) > 1 and all(o.get("additionalProperties") is False for o in same_type):
+            return _check_one_of_objects(value, same_type, root, path)
+        if len(same_type) == 1:  # one option of the value's type: its complaint is the useful one
+            return check(value, same_type[0], root, path)
         return [(path, f"expected {_describe_any(schema['anyOf'])}, got {_show(value)}")]
     if "enum" in schema:
         if any(v == value and type(v) is type(value) for v in schema["enum"]):
@@ -113,6 +119,23 @@ def _check_object(value: dict, schema: dict, root: dict, path: tuple) -> list:
         if key not in value:
             errors.append(((*path, key), "missing required key"))
     return errors
+
+
+def _check_one_of_objects(value: dict, options: list[dict], root: dict, path: tuple) -> list:
+    """Kubernetes' "exactly one of" objects (a volume's source, an env var's valueFrom):
+    name the unknown key, or the choice, rather than every option's complaint."""
+    allowed = {key for option in options for key in option.get("properties", {})}
+    unknown = [key for key in value if key not in allowed]
+    if unknown:
+        hint = did_you_mean(str(unknown[0]), allowed)
+        return [((*path, unknown[0]), f"unknown key{hint}; expected one of: {', '.join(sorted(allowed))}")]
+    shared = set.intersection(*(set(o.get("required", [])) for o in options))
+    choices = [sorted(set(o.get("required", [])) - shared) for o in options]
+    chosen = [o for o, keys in zip(options, choices, strict=True) if keys and all(k in value for k in keys)]
+    names = ", ".join(k for keys in choices for k in keys)
+    if len(chosen) == 1:
+        return check(value, chosen[0], root, path)
+    return [(path, f"expected exactly one of: {names}")]
 
 
 def child_schema(schema: dict, key: str, root: dict) -> dict | None:
