@@ -23,7 +23,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from .errors import Problem, SpecError
 from .model import App, ChartModel
-from .props import ApiProps, Autoscaling, DisruptionBudget, IngressPath, JobProps, Metrics, ProcessorProps, PropsError
+from .props import ApiProps, Autoscaling, DisruptionBudget, IngressPath, JobProps, Metrics, ProcessorProps, PropsError, ServiceAccount
 from .spec import load_charts, load_models, parse_spec
 
 # Names that need cdk8s or constructs are loaded on first use: importing those starts the
@@ -35,6 +35,7 @@ _LAZY = {
     "OptionalHpa": ".optional",
     "OptionalPdb": ".optional",
     "OptionalServiceMonitor": ".monitoring",
+    "OptionalServiceAccount": ".optional",
     "ChartBuild": ".pipeline",
     "build_all": ".pipeline",
     "ApiService": ".services",
@@ -67,11 +68,13 @@ __all__ = [
     "Metrics",
     "OptionalHpa",
     "OptionalPdb",
+    "OptionalServiceAccount",
     "OptionalServiceMonitor",
     "Problem",
     "ProcessorProps",
     "ProcessorService",
     "PropsError",
+    "ServiceAccount",
     "SpecError",
     "build_all",
     "load_charts",

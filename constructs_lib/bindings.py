@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import cdk8s
 from constructs import Construct
 
+from .kplus_json import add
+
 
 @dataclass(frozen=True)
 class Value:
@@ -40,8 +42,26 @@ class Lit:
 
 @dataclass(frozen=True)
 class Raw:
-    """Template lines that replace the whole `key: ...` entry (indented like the entry)."""
+    """Template lines that replace the whole `key: ...` entry (indented like the entry;
+    `@ITEM@` in them is the column of keys inside a list item under the entry)."""
 
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Tail:
+    """A list: the synth's first `keep` items as literals, then `lines` rendering the rest
+    from values (`@ITEM@` in them is the column of keys inside a list item)."""
+
+    keep: int
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MapTail:
+    """A mapping: the synth's entries but `exclude` (those come from values), then `lines`."""
+
+    exclude: tuple[str, ...]
     lines: tuple[str, ...]
 
 
@@ -53,7 +73,7 @@ class Guard:
     inner: Value | WithValue | Lit | Raw | None = None
 
 
-Binding = Value | WithValue | Lit | Raw | Guard
+Binding = Value | WithValue | Lit | Raw | Tail | MapTail | Guard
 
 
 @dataclass
@@ -108,8 +128,7 @@ class BoundConstruct(Construct):
                 annotations=metadata.get("annotations"),
             ),
         )
-        for key, value in body.items():
-            api_object.add_json_patch(cdk8s.JsonPatch.add(f"/{key}", value))
+        api_object.add_json_patch(*(add(f"/{key}", value) for key, value in body.items()))
         self.record(
             api_object,
             kind,
@@ -136,3 +155,8 @@ class BoundConstruct(Construct):
     ) -> None:
         """Record an object for the Helm wrapper (also one built elsewhere, e.g. an imported CRD class)."""
         self.bound.append(Bound(api_object, kind, name, template, app_key, guard, bindings or {}, variables or {}))
+
+
+def nested(prefix: tuple, bindings: dict) -> dict:
+    """Bindings re-rooted under `prefix` (e.g. a pod template's place in its object)."""
+    return {(*prefix, *path): binding for path, binding in bindings.items()}

@@ -10,10 +10,10 @@ from constructs import Construct
 
 from .bindings import Bound, BoundConstruct
 from .ingress import DomainIngress, routed_apps
-from .model import App, ChartModel
+from .model import TOGGLES, App, ChartModel
 from .monitoring import OptionalServiceMonitor
 from .naming import API, JOB, PROCESSOR
-from .optional import OptionalHpa, OptionalPdb
+from .optional import OptionalHpa, OptionalPdb, OptionalServiceAccount
 from .props import props_from_values, vars_of
 from .services import ApiService, JobService, ProcessorService
 
@@ -23,6 +23,7 @@ OPTIONAL_CONSTRUCTS = {
     "podDisruptionBudget": OptionalPdb,
     "autoscaling": OptionalHpa,
     "metrics": OptionalServiceMonitor,
+    "serviceAccount": OptionalServiceAccount,
 }
 # Per-app blocks whose `enabled` decides whether an object (or an Ingress path) exists.
 TOGGLED_BLOCKS = (*OPTIONAL_CONSTRUCTS, "ingress")
@@ -101,7 +102,7 @@ def everything_enabled(model: ChartModel) -> ChartModel:
         values = {**app.values, "enabled": True}
         for key in TOGGLED_BLOCKS:
             if key in values:
-                values[key] = {**values[key], "enabled": True}
+                values[key] = {**values[key], TOGGLES.get(key, "enabled"): True}
         return dataclasses.replace(app, values=values)
 
     values = dict(model.values)

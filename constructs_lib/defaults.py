@@ -24,13 +24,14 @@ SAFE_POD_SECURITY = {
     "runAsUser": 10001,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
+GLOBAL_DEFAULTS = {"env": {}, "envFrom": [], "imagePullSecrets": [], "image": {"registry": "", "tag": ""}}
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "100m", "memory": "128Mi"},
     "limits": {"cpu": "500m", "memory": "256Mi"},
 }
 
 
-def app_defaults(shape: AppShape, app: str, repository: str, tag: str) -> dict:
+def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> dict:
     """The values block of an app of this shape before anyone changed it."""
     values: dict = {
         "enabled": True,
@@ -43,6 +44,12 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str) -> dict:
         "command": [],
         "args": [],
         "env": {},
+        "envFrom": [],
+        "imagePullSecrets": [],
+        "serviceAccount": {"create": False, "name": "", "annotations": {}, "automountToken": False},
+        "podLabels": {},
+        "volumes": [],
+        "volumeMounts": [],
         "resources": copy.deepcopy(DEFAULT_RESOURCES),
         "securityContext": copy.deepcopy(SAFE_CONTAINER_SECURITY),
         "podSecurityContext": copy.deepcopy(SAFE_POD_SECURITY),
@@ -50,6 +57,8 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str) -> dict:
         "nodeSelector": {},
         "tolerations": [],
     }
+    if shape.config:
+        values.update(configFiles={}, configMountPath=f"/etc/{dashed(app)}")
     if shape.type == JOB:
         values.update(
             completions=1,

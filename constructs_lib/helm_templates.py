@@ -11,7 +11,7 @@ import functools
 import json
 import re
 
-from .bindings import Bound, Guard, Lit, Raw, Value, WithValue
+from .bindings import Bound, Guard, Lit, MapTail, Raw, Tail, Value, WithValue
 
 _PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9_./-]*$")
 _RESERVED = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"}
@@ -72,7 +72,9 @@ class _Emitter:
         if isinstance(binding, Lit):
             return self.literal(key, binding.value, path, indent)
         if isinstance(binding, Raw):
-            return [f"{pad}{line}" for line in binding.lines]
+            return _lines(binding.lines, indent)
+        if isinstance(binding, (Tail, MapTail)):
+            return self.literal(key, value, path, indent, tail=binding)
         if isinstance(binding, Guard):
             inner = (
                 self.literal(key, value, path, indent) if binding.inner is None else _Emitter({path: binding.inner}).entry(key, value, path, indent)
@@ -80,17 +82,20 @@ class _Emitter:
             return [f"{pad}{{{{- if {binding.cond} }}}}", *inner, f"{pad}{{{{- end }}}}"]
         raise TypeError(f"unknown binding {binding!r}")
 
-    def literal(self, key, value, path: tuple, indent: int) -> list[str]:
+    def literal(self, key, value, path: tuple, indent: int, tail: Tail | MapTail | None = None) -> list[str]:
         pad = " " * indent
         if value is _MISSING:
             raise ValueError(f"binding at {path} needs content the object does not have")
+        if isinstance(tail, MapTail):
+            kept = {k: v for k, v in value.items() if k not in tail.exclude}
+            return [f"{pad}{scalar(key)}:", *self.mapping(kept, path, indent + 2), *_lines(tail.lines, indent + 2)]
         if isinstance(value, dict) and (value or self.extra.get(path)):
             return [f"{pad}{scalar(key)}:", *self.mapping(value, path, indent + 2)]
-        if isinstance(value, list) and value:
+        if isinstance(value, list) and (value or tail):
             lines = [f"{pad}{scalar(key)}:"]
-            for index, item in enumerate(value):
+            for index, item in enumerate(value[: tail.keep] if tail else value):
                 lines += self.item(item, (*path, index), indent + 2)
-            return lines
+            return lines + (_lines(tail.lines, indent + 2, item_column=indent + 4) if tail else [])
         return [f"{pad}{scalar(key)}: {self.flow(value)}"]
 
     def item(self, item, path: tuple, indent: int) -> list[str]:
@@ -109,6 +114,12 @@ class _Emitter:
         if isinstance(value, list):
             return "[]"
         return scalar(value)
+
+
+def _lines(lines: tuple[str, ...], indent: int, item_column: int | None = None) -> list[str]:
+    """Template lines indented by `indent`, with @ITEM@ set to the column of a list item's keys."""
+    column = indent + 4 if item_column is None else item_column
+    return [" " * indent + line.replace("@ITEM@", str(column)).replace("@ITEM+2@", str(column + 2)) for line in lines]
 
 
 def render_template(obj: dict, bound: Bound, preamble: list[str], extra_bindings: dict) -> str:

@@ -61,6 +61,35 @@ def _autoscaling_and_pdb_rules() -> list[str]:
     ]
 
 
+def _pod_rules() -> list[str]:
+    """rules._pod_problems: volumes, mounts and pod labels, inside the loop over enabled apps."""
+    own_volumes = " ".join(f'"{v}"' for v in rules.OWN_VOLUMES)
+    own_labels = " ".join(f'"{v}"' for v in rules.OWN_POD_LABELS)
+    return [
+        "{{- $volumes := dict }}",
+        "{{- range $i, $v := $app.volumes }}",
+        f"{{{{- if has $v.name (list {own_volumes}) }}}}"
+        + _fail("%v.volumes[%v].name", rules.RESERVED_VOLUME, "$where", "$i", "$v.name")
+        + "{{ end }}",
+        "{{- if hasKey $volumes $v.name }}" + _fail("%v.volumes[%v].name", rules.DUPLICATE_VOLUME, "$where", "$i", "$v.name") + "{{ end }}",
+        '{{- $_ := set $volumes $v.name "" }}',
+        "{{- end }}",
+        '{{- $_ := set $volumes "tmp" "" }}',
+        '{{- $paths := dict "/tmp" "" }}',
+        '{{- if hasKey $app "configFiles" }}{{ $_ := set $volumes "config" "" }}{{ $_ := set $paths $app.configMountPath "" }}{{ end }}',
+        "{{- range $i, $m := $app.volumeMounts }}",
+        "{{- if not (hasKey $volumes $m.name) }}" + _fail("%v.volumeMounts[%v].name", rules.UNKNOWN_VOLUME, "$where", "$i", "$m.name") + "{{ end }}",
+        "{{- if hasKey $paths $m.mountPath }}"
+        + _fail("%v.volumeMounts[%v].mountPath", rules.DUPLICATE_MOUNT, "$where", "$i", "$m.mountPath")
+        + "{{ end }}",
+        '{{- $_ := set $paths $m.mountPath "" }}',
+        "{{- end }}",
+        "{{- range $key, $_ := $app.podLabels }}",
+        f"{{{{- if has $key (list {own_labels}) }}}}" + _fail("%v.podLabels.%v", rules.RESERVED_LABEL, "$where", "$key", "$key") + "{{ end }}",
+        "{{- end }}",
+    ]
+
+
 def _app_rules(chart: ChartModel) -> list[str]:
     """rules.app_problems for every enabled app, as one loop."""
     factors = " ".join(f'"{k}" {float(v)!r}' for k, v in rules.QUANTITY_FACTORS.items())
@@ -97,6 +126,7 @@ def _app_rules(chart: ChartModel) -> list[str]:
         '{{- if and (hasKey $app "metrics") (hasKey $app "port") (eq (toString $app.metrics.port) (toString $app.port)) }}'
         + _fail("%v.metrics.port", rules.PORT_CLASH, "$where", "$app.port")
         + "{{ end }}",
+        *_pod_rules(),
         "{{- end }}",
         "{{- end }}",
     ]

@@ -36,11 +36,12 @@ from .manifests import Noise, add_render_options, is_chart, load_objects, normal
 from .model import App, ChartModel
 from .naming import API, IDENTIFIER, JOB, PROCESSOR, chart_name, dashed, detect_type
 from .optional import DEFAULT_MAX_UNAVAILABLE
-from .rules import pdb_problem
-from .schema import GLOBAL_SCHEMA, INGRESS_SCHEMA, app_schema
+from .pod_bindings import CONFIG_CHECKSUM
+from .rules import OWN_POD_LABELS, pdb_problem
+from .schema import CONFIG_KEY, GLOBAL_SCHEMA, INGRESS_SCHEMA, app_schema, k8s_definitions, string_map
 from .spec import DEFAULT_REGISTRY, DEFAULT_VERSION, HOOKS, IMAGE_TAG, parse_spec
-from .validate import check
-from .workload import CONTAINER, zone_spread
+from .validate import check, resolve
+from .workload import CONFIG_VOLUME, CONTAINER, TMP_VOLUME, zone_spread
 
 DRAFT = "<draft spec>"
 PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
@@ -98,6 +99,8 @@ class Workload:
     hpa: dict | None = None
     monitor: dict | None = None
     route: dict | None = None  # its path item on the chart's Ingress
+    config_map: dict | None = None  # the ConfigMap of its `config` volume (configFiles)
+    service_account: dict | None = None  # the ServiceAccount its pods run as, when the source has it
 
     @property
     def name(self) -> str:
@@ -163,6 +166,12 @@ def find_workloads(objects: list[dict], domain: str, chart: str) -> list[Workloa
             workloads.append(Workload(obj, key, JOB if obj["kind"] == "Job" else PROCESSOR))
     claimed: set[int] = set()
     for w in workloads:
+        pod_spec = _map(w.pod, "spec")
+        config = next((v for v in _items(pod_spec, "volumes") if v.get("name") == CONFIG_VOLUME), {})
+        config_name = dig(config, "configMap", "name")
+        w.config_map = _claim(objects, "ConfigMap", claimed, lambda o, n=config_name: o["metadata"]["name"] == n)
+        account = pod_spec.get("serviceAccountName")
+        w.service_account = _claim(objects, "ServiceAccount", claimed, lambda o, n=account: o["metadata"]["name"] == n)
         if w.type == JOB:
             continue
         labels = _map(w.pod, "metadata", "labels")
@@ -253,8 +262,16 @@ def draft_spec(objects: list[dict], domain: str, chart: str) -> Draft:
     skeleton = {w.key: _structure(w, features) for w in workloads}
     model = parse_spec({**top, "charts": {chart: {**entry, "apps": skeleton, "features": features}}}, DRAFT)[0]
     global_env = _global_env(workloads)
-    apps = {w.key: {**skeleton[w.key], **_settings(w, app, global_env)} for w, app in zip(workloads, model.apps, strict=True)}
+    apps = {w.key: {**skeleton[w.key], **_settings(w, app, global_env, tag)} for w, app in zip(workloads, model.apps, strict=True)}
     custom = {f"global.env.{k}": v for k, v in global_env.items()}
+    for key in ("envFrom", "imagePullSecrets"):  # what every app lists first is the chart's
+        shared = _shared_head([settings.get(key, []) for settings in apps.values()]) if len(apps) > 1 else []
+        if shared:
+            custom[f"global.{key}"] = shared
+            for settings in apps.values():
+                settings[key] = settings[key][len(shared) :]
+                if not settings[key]:
+                    del settings[key]
     if ingress and model.ingress:
         custom.update(_ingress_values(ingress, model.ingress))
     entry["apps"] = apps if any(apps.values()) else list(apps)
@@ -297,12 +314,17 @@ def _structure(w: Workload, features: dict) -> dict:
         out["autoscaling"] = {"enabled": True}
     if w.metrics_port and not (features.get("metrics") and w.type == API):
         out["metrics"] = {"enabled": True}
+    if w.config_map is not None:
+        files = fit(_map(w.config_map, "data"), string_map("", CONFIG_KEY))
+        out["configFiles"] = {} if files is DROP else files
     return out
 
 
-def _settings(w: Workload, app: App, global_env: dict) -> dict:
+def _settings(w: Workload, app: App, global_env: dict, app_version: str) -> dict:
     """The source's values where they fit the schema and differ from the app's defaults."""
-    fitted = fit(_source_values(w, app, global_env), app_schema(app.shape))
+    fitted = fit(_source_values(w, app, global_env), {**app_schema(app.shape), "definitions": k8s_definitions()})
+    if fitted.get("image", {}).get("tag") == app_version:  # the chart's appVersion is every app's default tag
+        fitted["image"]["tag"] = ""
     if "podDisruptionBudget" in fitted:
         merged = {**app.values, **fitted}
         floor = merged["autoscaling"]["minReplicas"] if "autoscaling" in merged else merged["replicas"]
@@ -315,7 +337,10 @@ def _settings(w: Workload, app: App, global_env: dict) -> dict:
 def _source_values(w: Workload, app: App, global_env: dict) -> dict:
     """The source workload in the values layout, before schema fitting and defaults."""
     container, pod_spec, spec = w.container, _map(w.pod, "spec"), _map(w.obj, "spec")
-    env = {e["name"]: e["value"] for e in _items(container, "env") if set(e) == {"name", "value"} and isinstance(e["name"], str)}
+    env_entries = [e for e in _items(container, "env") if isinstance(e.get("name"), str) and set(e) in ({"name", "value"}, {"name", "valueFrom"})]
+    env = {e["name"]: _env_value(e) for e in env_entries}
+    own_volumes = {TMP_VOLUME, *((CONFIG_VOLUME,) if w.config_map is not None else ())}
+    account = pod_spec.get("serviceAccountName", "")
     values: dict = {
         "image": _image(container.get("image"), container.get("imagePullPolicy")),
         "command": container.get("command", []),
@@ -324,10 +349,26 @@ def _source_values(w: Workload, app: App, global_env: dict) -> dict:
         "resources": {k: quantity_strings(v) if isinstance(v, dict) else v for k, v in _map(container, "resources").items()},
         "securityContext": _map(container, "securityContext"),
         "podSecurityContext": _map(pod_spec, "securityContext"),
-        "podAnnotations": _map(w.pod, "metadata", "annotations"),
+        # The config checksum follows the config files; the generator writes it again.
+        "podAnnotations": {k: v for k, v in _map(w.pod, "metadata", "annotations").items() if not (k == CONFIG_CHECKSUM and w.config_map)},
         "nodeSelector": _map(pod_spec, "nodeSelector"),
         "tolerations": pod_spec.get("tolerations", []),
+        "envFrom": container.get("envFrom", []),
+        "imagePullSecrets": [s.get("name") for s in _items(pod_spec, "imagePullSecrets")],
+        "serviceAccount": {
+            "create": w.service_account is not None,
+            "name": "" if w.service_account is not None and account == w.name else account,
+            "annotations": _map(w.service_account, "metadata", "annotations") if w.service_account else {},
+            "automountToken": pod_spec.get("automountServiceAccountToken", False),
+        },
+        # Recommended labels (app.kubernetes.io/*) are the chart's to set; other pod labels are kept.
+        "podLabels": {k: v for k, v in _map(w.pod, "metadata", "labels").items() if not k.startswith(CHART_LABELS) and k not in OWN_POD_LABELS},
+        "volumes": [v for v in _items(pod_spec, "volumes") if v.get("name") not in own_volumes],
+        "volumeMounts": [m for m in _items(container, "volumeMounts") if m.get("name") not in own_volumes],
     }
+    config_mount = next((m for m in _items(container, "volumeMounts") if m.get("name") == CONFIG_VOLUME), None)
+    if w.config_map is not None and config_mount:
+        values["configMountPath"] = config_mount.get("mountPath")
     if w.type == JOB:
         values.update({k: spec.get(k, default) for k, default in JOB_FIELDS.items() if spec.get(k, default) is not None})
         values["restartPolicy"] = pod_spec.get("restartPolicy")
@@ -382,6 +423,25 @@ def _autoscaling(spec: dict) -> dict:
         if metric.get("type") == "Resource" and _texts(name) and name in targets and target.get("type") == "Utilization":
             out[targets[name]] = target.get("averageUtilization")
     return out
+
+
+# The old chart's own labels (recommended labels, helm.sh/chart) are not carried over as pod labels.
+CHART_LABELS = ("app.kubernetes.io/", "helm.sh/")
+
+
+def _shared_head(lists: list[list]) -> list:
+    """The items every list starts with."""
+    head = []
+    for items in zip(*lists, strict=False):
+        if any(item != items[0] for item in items):
+            break
+        head.append(items[0])
+    return head
+
+
+def _env_value(entry: dict):
+    """An env entry's value in the values layout: the string, or {valueFrom: ...}."""
+    return entry["value"] if "value" in entry else {"valueFrom": entry["valueFrom"]}
 
 
 def _global_env(workloads: list[Workload]) -> dict[str, str]:
@@ -448,24 +508,26 @@ def _dotted(settings: dict, prefix: str) -> dict:
     return out
 
 
-def fit(value, schema: dict):
+def fit(value, schema: dict, root: dict | None = None):
     """The part of `value` the schema accepts; DROP for none. Refused keys and values are left
     out of the draft, and the comparison with the source then reports them."""
+    root = root or schema
+    schema = resolve(schema, root)
     if isinstance(value, dict) and schema.get("type") == "object":
         props, extra = schema.get("properties", {}), schema.get("additionalProperties", True)
         lenient = {k: v for k, v in schema.items() if k != "required"}  # defaults fill in the rest
         out = {}
         for key, item in value.items():
             if key in props:
-                kept = fit(item, props[key])
+                kept = fit(item, props[key], root)
             elif isinstance(extra, dict):
-                kept = item if not check({key: item}, lenient) else DROP
+                kept = item if not check({key: item}, lenient, root) else DROP
             else:
                 kept = DROP
             if kept is not DROP:
                 out[key] = kept
         return out
-    return value if not check(value, schema) else DROP
+    return value if not check(value, schema, root) else DROP
 
 
 def minimal(actual, default):
@@ -492,7 +554,7 @@ def unmapped(draft: Draft, source: list[dict], generated: list[dict]) -> list[st
     by_app = {(o["kind"], _map(o, "metadata", "labels").get(APP_KEY_LABEL)): o for o in generated}
     pairs: dict[int, dict | None] = {}
     for w in draft.workloads:
-        for obj in (w.obj, w.service, w.pdb, w.hpa, w.monitor):
+        for obj in (w.obj, w.service, w.pdb, w.hpa, w.monitor, w.config_map, w.service_account):
             if obj is not None:
                 pairs[id(obj)] = by_app.get((obj["kind"], w.key))
     if draft.ingress is not None:
@@ -527,6 +589,8 @@ def _rename_container(obj: dict, name) -> None:
 def _follows_names(path: tuple) -> bool:
     """Fields that change with the object names by design: names, selectors, the generator's own labels."""
     if path in (("metadata", "name"), ("spec", "scaleTargetRef", "name")) or path[-3:] == ("backend", "service", "name"):
+        return True
+    if path[-1:] == ("serviceAccountName",):  # a ServiceAccount the chart creates is renamed with the app
         return True
     if any(part in ("selector", "matchLabels", "labelSelector") for part in path if isinstance(part, str)):
         return True

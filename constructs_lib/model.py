@@ -6,10 +6,15 @@ same values dict, so they cannot disagree.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
+from .defaults import GLOBAL_DEFAULTS
 from .naming import API, HASH_LEN, JOB, MAX_NAME, resource_name
 from .schema import AppShape
+
+# The field of a values block that switches its object on, where it is not `enabled`.
+TOGGLES = {"serviceAccount": "create"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class AppNames:
     pdb: str
     hpa: str
     monitor: str
+    config: str
     job_base: str  # plain jobs append `-<hash of pod template inputs>`
 
 
@@ -59,23 +65,25 @@ class App:
         return "healthPath" in self.values
 
     def feature_on(self, key: str) -> bool:
-        """Whether an optional block (podDisruptionBudget, autoscaling, ingress, metrics) is on."""
+        """Whether an optional block (podDisruptionBudget, autoscaling, ingress, metrics,
+        serviceAccount) switches its object on."""
         block = self.values.get(key)
-        return bool(block and block["enabled"])
-
-    @property
-    def image(self) -> str:
-        image = self.values["image"]
-        return f"{image['repository']}:{image['tag']}"
+        return bool(block and block[TOGGLES.get(key, "enabled")])
 
 
 @dataclass(frozen=True)
 class ChartContext:
     """What a construct takes from the chart it is in: the chart's name (the
-    `app.kubernetes.io/part-of` label) and the env every container gets."""
+    `app.kubernetes.io/part-of` label), the settings of every app (`global` in
+    values.yaml) and the chart's appVersion (the default image tag)."""
 
     name: str
-    global_env: dict = field(default_factory=dict)
+    global_values: dict = field(default_factory=lambda: copy.deepcopy(GLOBAL_DEFAULTS))
+    app_version: str | None = None
+
+    @property
+    def global_env(self) -> dict:
+        return self.global_values["env"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,10 @@ class ChartModel:
         return resource_name(self.domain, self.key, suffix="-ingress")
 
     @property
+    def global_values(self) -> dict:
+        return self.values["global"]
+
+    @property
     def global_env(self) -> dict:
         return self.values["global"]["env"]
 
@@ -116,5 +128,6 @@ def app_names(*parts: str) -> AppNames:
         pdb=resource_name(*parts, suffix="-pdb"),
         hpa=resource_name(*parts, suffix="-hpa"),
         monitor=resource_name(*parts, suffix="-monitor"),
+        config=resource_name(*parts, suffix="-config"),
         job_base=resource_name(*parts, limit=MAX_NAME - HASH_LEN - 1),
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import cdk8s
+import cdk8s_plus_28 as kplus
 from constructs import Construct
 
-from .bindings import BoundConstruct, Raw, Value
+from .bindings import BoundConstruct, Raw, Value, WithValue
 from .labels import app_labels, selector_labels
 from .model import App
 from .naming import dashed
@@ -47,11 +49,12 @@ def _hpa_metrics_lines() -> tuple[str, ...]:
 HPA_METRICS_LINES = _hpa_metrics_lines()
 
 
-def target_app(construct: Construct, target, block: str) -> App:
+def target_app(construct: Construct, target, block: str, jobs_too: bool = False) -> App:
     """The app of the service this optional object belongs to; it must have the block."""
     app = getattr(target, "app", None)
-    if not isinstance(app, App) or app.is_job:
-        raise PropsError(f"{construct.node.path}: target: expected an ApiService or ProcessorService, got {type(target).__name__}")
+    if not isinstance(app, App) or (app.is_job and not jobs_too):
+        wanted = "a service construct" if jobs_too else "an ApiService or ProcessorService"
+        raise PropsError(f"{construct.node.path}: target: expected {wanted}, got {type(target).__name__}")
     if block not in app.values:
         raise PropsError(f"{construct.node.path}: target: {app.key} was built without the {snake(block)} prop")
     return app
@@ -117,5 +120,36 @@ class OptionalHpa(BoundConstruct):
                 ("spec", "minReplicas"): Value("$app.autoscaling.minReplicas"),
                 ("spec", "maxReplicas"): Value("$app.autoscaling.maxReplicas"),
                 ("spec", "metrics"): Raw(HPA_METRICS_LINES),
+            },
+        )
+
+
+class OptionalServiceAccount(BoundConstruct):
+    """A ServiceAccount for `target` (any service construct built with
+    `service_account=ServiceAccount(create=True, ...)`), named `name` or the app's object
+    name, carrying the annotations cloud IAM reads (eks.amazonaws.com/role-arn, ...)."""
+
+    def __init__(self, scope: Construct, id: str, *, target):
+        super().__init__(scope, id)
+        app, chart = target_app(self, target, "serviceAccount", jobs_too=True), target.chart
+        account = app.values["serviceAccount"]
+        name = account["name"] or app.names.workload
+        self.service_account = kplus.ServiceAccount(
+            self,
+            "service-account",
+            metadata=cdk8s.ApiObjectMetadata(name=name, labels=app_labels(chart, app), annotations=account["annotations"] or None),
+            automount_token=account["automountToken"],
+        )
+        self.record(
+            self.service_account,
+            "ServiceAccount",
+            name,
+            template=f"{dashed(app.key)}-serviceaccount.yaml",
+            app_key=app.key,
+            guard="and $app.enabled $app.serviceAccount.create",
+            bindings={
+                ("metadata", "name"): Value(f'$app.serviceAccount.name | default "{app.names.workload}"'),
+                ("metadata", "annotations"): WithValue("$app.serviceAccount.annotations"),
+                ("automountServiceAccountToken",): Value("$app.serviceAccount.automountToken"),
             },
         )

@@ -21,7 +21,7 @@ from . import rules
 from .defaults import DEFAULT_RESOURCES, SAFE_CONTAINER_SECURITY, SAFE_POD_SECURITY, app_defaults, deep_merge, split_image
 from .errors import did_you_mean
 from .naming import API, JOB, PROCESSOR
-from .schema import AppShape, app_schema
+from .schema import AppShape, app_schema, k8s_definitions
 from .validate import check
 
 
@@ -69,20 +69,49 @@ class IngressPath:
     path_type: str = "Prefix"
 
 
-BLOCKS = {"metrics": Metrics, "podDisruptionBudget": DisruptionBudget, "autoscaling": Autoscaling, "ingress": IngressPath}
+@dataclass(frozen=True, kw_only=True)
+class ServiceAccount:
+    """The pod's identity. `name` alone uses an existing ServiceAccount; `create=True` makes
+    one (OptionalServiceAccount; named `name`, else the app's object name) carrying
+    `annotations` such as `eks.amazonaws.com/role-arn`. The API token is mounted only with
+    `automount_token=True`."""
+
+    create: bool = False
+    name: str = ""
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    automount_token: bool = False
+
+
+BLOCKS = {
+    "metrics": Metrics,
+    "podDisruptionBudget": DisruptionBudget,
+    "autoscaling": Autoscaling,
+    "ingress": IngressPath,
+    "serviceAccount": ServiceAccount,
+}
 
 
 @dataclass(frozen=True, kw_only=True)
 class WorkloadProps:
     """Props every workload takes.
 
-    image: `repository:tag` (required; a tag is required too: no implicit `latest`).
+    image: `repository[:tag]` (required). Without a tag, the chart's global.image.tag or
+        appVersion (in a DomainChart); elsewhere a tag is required (no implicit `latest`).
     name: base of the object names (`<name>`, `<name>-service`, `<name>-pdb`, ...);
         default: the construct id. Lower-cased, `_` → `-`; names over 63 characters
         are cut and get a stable hash.
     image_pull_policy: default "Always".
     command, args: default empty (the image's entrypoint).
-    env: name → string; default none. In a DomainChart, global env is merged under it.
+    env: name → a string or `{"valueFrom": <EnvVarSource>}` (secretKeyRef, configMapKeyRef,
+        fieldRef, resourceFieldRef); default none. In a DomainChart, global env is merged under it.
+    env_from: EnvFromSource mappings (`{"secretRef": {"name": ...}, "prefix": ...}`); default none.
+    image_pull_secrets: names of registry Secrets; default none.
+    service_account: a ServiceAccount; default: none, and no API token in the pod.
+    pod_labels: extra pod labels (not the chart's own); default none.
+    volumes, volume_mounts: Kubernetes Volume and VolumeMount mappings (names other than
+        `tmp` and `config`; mounts of secret volumes are read-only unless they say otherwise).
+    config_files: file name → text, in a ConfigMap `<name>-config` mounted read-only at
+        config_mount_path (default `/etc/<id>`); pods roll when the text changes. Default none.
     resources: requests/limits, merged over 100m/128Mi requests and 500m/256Mi limits.
     security_context, pod_security_context: merged over the safe defaults (non-root
         UID/GID 10001, read-only root filesystem, no privilege escalation, all
@@ -95,7 +124,15 @@ class WorkloadProps:
     image_pull_policy: str = "Always"
     command: Sequence[str] = ()
     args: Sequence[str] = ()
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str | Mapping] = field(default_factory=dict)
+    env_from: Sequence[Mapping] = ()
+    image_pull_secrets: Sequence[str] = ()
+    service_account: ServiceAccount | None = None
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    volumes: Sequence[Mapping] = ()
+    volume_mounts: Sequence[Mapping] = ()
+    config_files: Mapping[str, str] | None = None
+    config_mount_path: str | None = None
     resources: Mapping = field(default_factory=lambda: copy.deepcopy(DEFAULT_RESOURCES))
     security_context: Mapping = field(default_factory=lambda: copy.deepcopy(SAFE_CONTAINER_SECURITY))
     pod_security_context: Mapping = field(default_factory=lambda: copy.deepcopy(SAFE_POD_SECURITY))
@@ -180,22 +217,24 @@ def snake(name: str) -> str:
     return _SNAKE.get(name) or re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
-def make_props(cls, path: str, kwargs: dict):
-    """`cls(**kwargs)`, with unknown or missing props reported against the construct."""
+def make_props(cls, construct, kwargs: dict):
+    """`cls(**kwargs)`, with unknown or missing props reported against the construct
+    (whose path is read only for a message: each read is a jsii round trip)."""
     names = {f.name for f in dataclasses.fields(cls)}
     for key in kwargs:
         if key not in names:
-            raise PropsError(f"{path}: {key}: unknown prop{did_you_mean(key, names)}; expected one of: {', '.join(sorted(names))}")
+            raise PropsError(f"{construct.node.path}: {key}: unknown prop{did_you_mean(key, names)}; expected one of: {', '.join(sorted(names))}")
     missing = [f.name for f in dataclasses.fields(cls) if f.name not in kwargs and f.default is f.default_factory is dataclasses.MISSING]
     if missing:
-        raise PropsError(f"{path}: {missing[0]}: required prop is missing")
+        raise PropsError(f"{construct.node.path}: {missing[0]}: required prop is missing")
     return cls(**kwargs)
 
 
 def shape_of(kind: str, props: WorkloadProps) -> AppShape:
     """Which knobs the app has (apps of one shape share one schema definition)."""
+    config = props.config_files is not None
     if kind == JOB:
-        return AppShape(type=JOB)
+        return AppShape(type=JOB, config=config)
     health = kind == API or props.health_path is not None
     return AppShape(
         type=kind,
@@ -204,16 +243,17 @@ def shape_of(kind: str, props: WorkloadProps) -> AppShape:
         hpa=props.autoscaling is not None,
         ingress=getattr(props, "ingress", None) is not None,
         metrics=props.metrics is not None,
+        config=config,
     )
 
 
-def to_values(kind: str, props: WorkloadProps, app: str, path: str) -> tuple[AppShape, dict]:
+def to_values(kind: str, props: WorkloadProps, app: str, construct) -> tuple[AppShape, dict]:
     """(shape, this app's values block) for the props; PropsError when they break a rule."""
     if not isinstance(props.image, str) or not props.image:
-        raise PropsError(f"{path}: image: expected 'repository:tag', got {props.image!r}")
+        raise PropsError(f"{construct.node.path}: image: expected 'repository[:tag]', got {props.image!r}")
     repository, tag = split_image(props.image)
-    if not tag:
-        raise PropsError(f"{path}: image: expected 'repository:tag' (a tag is required), got {props.image!r}")
+    if props.config_mount_path is not None and props.config_files is None:
+        raise PropsError(f"{construct.node.path}: config_mount_path: applies only with config_files")
     shape = shape_of(kind, props)
     given: dict = {"image": {"repository": repository, "tag": tag, "pullPolicy": props.image_pull_policy}}
     for f in dataclasses.fields(props):
@@ -228,12 +268,13 @@ def to_values(kind: str, props: WorkloadProps, app: str, path: str) -> tuple[App
             value = copy.deepcopy(dict(value))
         given[camel(f.name)] = value
     if kind == PROCESSOR and props.port is not None and props.health_path is None:
-        raise PropsError(f"{path}: port: a processor has a port only with a health_path")
+        raise PropsError(f"{construct.node.path}: port: a processor has a port only with a health_path")
     values = deep_merge(app_defaults(shape, app, repository, tag), given)
-    problems = check(values, app_schema(shape)) or rules.app_problems(values) + _block_problems(values)
+    schema = {**app_schema(shape), "definitions": k8s_definitions()}
+    problems = check(values, schema) or rules.app_problems(values) + _block_problems(values)
     if problems:
         where, message = problems[0]
-        raise PropsError(f"{path}: {prop_name(where)}: {message}")
+        raise PropsError(f"{construct.node.path}: {prop_name(where)}: {message}")
     return shape, values
 
 
@@ -272,7 +313,7 @@ def props_from_values(kind: str, name: str, values: dict, hook: str = "") -> Wor
     fields = {f.name for f in dataclasses.fields(cls)}
     kwargs: dict = {
         "name": name,
-        "image": f"{values['image']['repository']}:{values['image']['tag']}",
+        "image": ":".join(str(part) for part in (values["image"]["repository"], values["image"]["tag"]) if part != ""),
         "image_pull_policy": values["image"]["pullPolicy"],
     }
     if kind == JOB:

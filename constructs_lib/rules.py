@@ -21,6 +21,22 @@ EXISTS_WITH_VALUE = "must be empty when operator is Exists"
 EQUAL_WITHOUT_KEY = "must be set when operator is Equal"
 SECONDS_WITHOUT_NOEXECUTE = "is only allowed with effect NoExecute"
 PORT_CLASH = "metrics port {port} is the same as the app port"
+RESERVED_VOLUME = "volume name {name} is the chart's own (tmp, config); choose another"
+DUPLICATE_VOLUME = "volume name {name} is used twice"
+UNKNOWN_VOLUME = "mounts volume {name}, which the pod does not have"
+DUPLICATE_MOUNT = "mount path {path} is already used (/tmp and configMountPath are the chart's own)"
+RESERVED_LABEL = "label {name} is set by the chart and selects the app's pods; choose another"
+OTHER_CONTAINER = "the app has one container, app; containerName {name} is not it"
+
+# Names the chart gives its own volumes and pod labels; values may not reuse them.
+OWN_VOLUMES = ("tmp", "config")
+OWN_POD_LABELS = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of",
+    "enhanced-helm-charts/app",
+    "cdk8s.io/metadata.addr",
+)
 
 # Kubernetes quantity suffixes; the validation template carries the same table.
 QUANTITY_FACTORS = {
@@ -71,6 +87,33 @@ def app_problems(values: dict) -> list[tuple[tuple, str]]:
     metrics = values.get("metrics")
     if metrics and "port" in values and metrics["port"] == values["port"]:
         problems.append((("metrics", "port"), PORT_CLASH.format(port=metrics["port"])))
+    return problems + _pod_problems(values)
+
+
+def _pod_problems(values: dict) -> list[tuple[tuple, str]]:
+    """Volumes, mounts, pod labels and env references the API server would refuse."""
+    problems = []
+    seen: set[str] = set()
+    for index, volume in enumerate(values["volumes"]):
+        name = volume["name"]
+        if name in OWN_VOLUMES:
+            problems.append((("volumes", index, "name"), RESERVED_VOLUME.format(name=name)))
+        elif name in seen:
+            problems.append((("volumes", index, "name"), DUPLICATE_VOLUME.format(name=name)))
+        seen.add(name)
+    own = {"tmp", *(("config",) if "configFiles" in values else ())}
+    paths = {"/tmp", *((values["configMountPath"],) if "configFiles" in values else ())}
+    for index, mount in enumerate(values["volumeMounts"]):
+        if mount["name"] not in seen | own:
+            problems.append((("volumeMounts", index, "name"), UNKNOWN_VOLUME.format(name=mount["name"])))
+        if mount["mountPath"] in paths:
+            problems.append((("volumeMounts", index, "mountPath"), DUPLICATE_MOUNT.format(path=mount["mountPath"])))
+        paths.add(mount["mountPath"])
+    problems += [(("podLabels", key), RESERVED_LABEL.format(name=key)) for key in values["podLabels"] if key in OWN_POD_LABELS]
+    for name, value in values["env"].items():
+        ref = value.get("valueFrom", {}).get("resourceFieldRef", {}) if isinstance(value, dict) else {}
+        if ref.get("containerName", "app") != "app":
+            problems.append((("env", name, "valueFrom", "resourceFieldRef", "containerName"), OTHER_CONTAINER.format(name=ref["containerName"])))
     return problems
 
 

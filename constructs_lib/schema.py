@@ -7,7 +7,10 @@ schema of a 1000-app chart stays small and fast for Helm to check.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from .naming import API, JOB
 
@@ -26,6 +29,23 @@ LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 BAD_PATH = r"//|/\./|/\.\./|%2[fF]|/\.\.?$"
 NOT_BAD_PATH = {"type": "string", "pattern": BAD_PATH, "description": "no //, /./, /../ or %2F"}
 LABEL_KEY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+CONFIG_KEY = r"^[-._a-zA-Z0-9]+$"  # a ConfigMap key, and so a file name under the mount path
+# Kubernetes sub-objects users paste into values, checked as strictly as our own keys
+# (generated from the Kubernetes 1.29 schemas by scripts/gen_k8s_schemas.py).
+K8S_FILE = Path(__file__).with_name("k8s_schemas.json")
+K8S_USED = ("EnvVarSource", "EnvFromSource", "Volume", "VolumeMount")
+
+
+@cache
+def k8s_definitions() -> dict:
+    """`definitions` entries (`k8s.<Name>`) for the Kubernetes sub-objects the values use."""
+    every = json.loads(K8S_FILE.read_text())
+    return {f"k8s.{name}": every[name] for name in K8S_USED}
+
+
+def k8s_ref(name: str, description: str) -> dict:
+    return {"$ref": f"#/definitions/k8s.{name}", "description": description}
 
 
 @dataclass(frozen=True)
@@ -38,10 +58,11 @@ class AppShape:
     hpa: bool = False
     ingress: bool = False
     metrics: bool = False
+    config: bool = False
 
     @property
     def key(self) -> str:
-        flags = [f for f in ("health", "pdb", "hpa", "ingress", "metrics") if getattr(self, f)]
+        flags = [f for f in ("health", "pdb", "hpa", "ingress", "metrics", "config") if getattr(self, f)]
         return "-".join([self.type, *flags])
 
 
@@ -141,6 +162,17 @@ TOLERATIONS = {
 }
 
 
+def env_schema(description: str) -> dict:
+    """name → a string, or {valueFrom: <EnvVarSource>} (a Secret or ConfigMap key, a pod field, a resource)."""
+    value_from = obj({"valueFrom": k8s_ref("EnvVarSource", "Where the value comes from")}, required=("valueFrom",))
+    return string_map(description, ENV_NAME, {"anyOf": [{"type": "string"}, value_from]})
+
+
+ENV_FROM = {"type": "array", "items": {"$ref": "#/definitions/k8s.EnvFromSource"}}
+PULL_SECRETS = {"type": "array", "items": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253}}
+TAG = {"anyOf": [{"type": "string", "pattern": f"^$|{IMAGE_TAG}"}, {"type": "integer", "minimum": 0}]}
+
+
 def app_schema(shape: AppShape) -> dict:
     """The strict schema of one app's values, for apps of this shape."""
     props: dict = {
@@ -151,8 +183,8 @@ def app_schema(shape: AppShape) -> dict:
         },
         "image": obj(
             {
-                "repository": string("Image repository", minLength=1),
-                "tag": string("Image tag", minLength=1),
+                "repository": string("Image repository, registry included", minLength=1),
+                "tag": {**TAG, "description": "Image tag (empty: global.image.tag, else the chart's appVersion); --set may give a number"},
                 "pullPolicy": {"enum": PULL_POLICIES, "description": "imagePullPolicy"},
             },
             required=("repository", "tag"),
@@ -160,7 +192,30 @@ def app_schema(shape: AppShape) -> dict:
         ),
         "command": {"type": "array", "items": {"type": "string"}, "description": "Container command (empty: image entrypoint)"},
         "args": {"type": "array", "items": {"type": "string"}, "description": "Container arguments"},
-        "env": string_map("Environment variables (override global.env by name)", ENV_NAME),
+        "env": env_schema("Environment variables: a string or {valueFrom: ...} (override global.env by name)"),
+        "envFrom": {**ENV_FROM, "description": "Secrets and ConfigMaps whose keys become env vars (after global.envFrom)"},
+        "imagePullSecrets": {**PULL_SECRETS, "description": "Names of registry Secrets (added to global.imagePullSecrets)"},
+        "serviceAccount": obj(
+            {
+                "create": boolean("Create a ServiceAccount for this app"),
+                "name": string(
+                    "ServiceAccount name (empty: the app's object name when created, else none)", pattern=f"({DNS_SUBDOMAIN})|^$", maxLength=253
+                ),
+                "annotations": string_map("ServiceAccount annotations, e.g. eks.amazonaws.com/role-arn", LABEL_KEY),
+                "automountToken": boolean("Mount the ServiceAccount's API token into the pod"),
+            },
+            required=("create", "name", "annotations", "automountToken"),
+            description="The pod's identity",
+        ),
+        "podLabels": string_map(
+            "Extra pod labels (never the chart's own labels)", LABEL_KEY, {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE}
+        ),
+        "volumes": {"type": "array", "items": {"$ref": "#/definitions/k8s.Volume"}, "description": "Pod volumes (not named tmp or config)"},
+        "volumeMounts": {
+            "type": "array",
+            "items": {"$ref": "#/definitions/k8s.VolumeMount"},
+            "description": "Mounts of volumes into the app container (secret volumes read-only unless readOnly says otherwise)",
+        },
         "resources": obj({"requests": _QUANTITIES, "limits": _QUANTITIES}, description="Container resources"),
         "securityContext": CONTAINER_SECURITY,
         "podSecurityContext": POD_SECURITY,
@@ -168,7 +223,23 @@ def app_schema(shape: AppShape) -> dict:
         "nodeSelector": string_map("Pod nodeSelector", LABEL_KEY, {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE}),
         "tolerations": TOLERATIONS,
     }
-    required = ["enabled", "type", "image", "resources"]
+    required = [
+        "enabled",
+        "type",
+        "image",
+        "resources",
+        "env",
+        "envFrom",
+        "imagePullSecrets",
+        "serviceAccount",
+        "podLabels",
+        "volumes",
+        "volumeMounts",
+    ]
+    if shape.config:
+        props["configFiles"] = string_map("Config files: file name → content, in a ConfigMap mounted read-only", CONFIG_KEY)
+        props["configMountPath"] = string("Where the config files are mounted", pattern="^/")
+        required += ["configFiles", "configMountPath"]
     if shape.type == JOB:
         props.update(
             completions=integer(1, 100000, "Pods that must succeed"),
@@ -233,8 +304,22 @@ def app_schema(shape: AppShape) -> dict:
 
 
 GLOBAL_SCHEMA = obj(
-    {"env": string_map("Environment variables injected into every container", ENV_NAME)},
-    required=("env",),
+    {
+        "env": env_schema("Environment variables injected into every container: a string or {valueFrom: ...}"),
+        "envFrom": {**ENV_FROM, "description": "Secrets and ConfigMaps whose keys become env vars in every container"},
+        "imagePullSecrets": {**PULL_SECRETS, "description": "Names of registry Secrets for every pod"},
+        "image": obj(
+            {
+                "registry": string(
+                    "Registry replacing every app's registry (empty: keep each app's)", pattern=r"^$|^[a-z0-9]([-a-z0-9._:/]*[a-z0-9])?$"
+                ),
+                "tag": {**TAG, "description": "Tag of every app whose own image.tag is empty (empty: the chart's appVersion)"},
+            },
+            required=("registry", "tag"),
+            description="Image settings for every app",
+        ),
+    },
+    required=("env", "envFrom", "imagePullSecrets", "image"),
     description="Settings for every app",
 )
 
@@ -285,5 +370,5 @@ def chart_schema(domain: str, shapes: dict[str, AppShape], with_ingress: bool) -
         "additionalProperties": False,
         "properties": props,
         "required": sorted(props),
-        "definitions": definitions,
+        "definitions": {**definitions, **k8s_definitions()},
     }

@@ -12,27 +12,28 @@ import inspect
 
 import cdk8s
 import cdk8s_plus_28 as kplus
-from cdk8s_plus_28 import k8s
 from constructs import Construct
 
-from .bindings import BoundConstruct, Guard, Value
+from .bindings import BoundConstruct, Guard, Value, nested
 from .gojson import go_json
+from .kplus_json import add, kplus_enum, remove, typed
 from .labels import app_labels, selector_labels
 from .model import App, ChartContext, app_names
 from .naming import API, HASH_LEN, JOB, PROCESSOR, dashed, short_hash
+from .pod_bindings import POD_VARIABLES
 from .policy import policy_annotations
 from .props import ApiProps, JobProps, ProcessorProps, WorkloadProps, make_props, to_values
-from .workload import KPLUS_DEPLOYMENT_DEFAULTS, finish_pod, kplus_enum, nested, pod_props
+from .workload import KPLUS_DEPLOYMENT_DEFAULTS, finish_pod, pod_props
 
-ENV_VARIABLE = {"env": "mergeOverwrite (dict) $global.env $app.env"}
+ROLLING_UPDATE = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": {"value": 1}, "maxUnavailable": {"value": 0}}}  # typed: int-or-strings
 # Inputs of a plain job's pod template; their hash names the Job, so a changed
 # job is a new object (Jobs cannot be patched) and Helm prunes the old one.
-JOB_HASH = "list $app $global.env | toJson | sha256sum | trunc 8"
+JOB_HASH = "list $app $global .Chart.AppVersion | toJson | sha256sum | trunc 8"
 
 
 def chart_context(scope: Construct) -> ChartContext:
     """The enclosing DomainChart's model, or a plain cdk8s Chart named by its id."""
-    chart = cdk8s.Chart.of(scope)
+    chart = scope if isinstance(scope, cdk8s.Chart) else cdk8s.Chart.of(scope)
     model = getattr(chart, "model", None)
     return model if model is not None else ChartContext(name=dashed(chart.node.id))
 
@@ -67,8 +68,8 @@ class _Workload(BoundConstruct):
 
     def __init__(self, scope: Construct, id: str, **props):
         super().__init__(scope, id)
-        self.props = make_props(self.PROPS, self.node.path, props)
-        shape, values = to_values(self.TYPE, self.props, id, self.node.path)
+        self.props = make_props(self.PROPS, self, props)
+        shape, values = to_values(self.TYPE, self.props, id, self)
         self.chart = chart_context(scope)
         self.app = App(
             key=id,
@@ -77,6 +78,22 @@ class _Workload(BoundConstruct):
             values=values,
             hook=getattr(self.props, "hook", ""),
         )
+        self.config_map: kplus.ConfigMap | None = None
+
+    def pod_props(self) -> dict:
+        """The kplus pod props; records the config files' ConfigMap when the app has one."""
+        props, self.config_map = pod_props(self, self.chart, self.app)
+        if self.config_map is not None:
+            self.record(
+                self.config_map,
+                "ConfigMap",
+                self.app.names.config,
+                template=f"{dashed(self.app.key)}-configmap.yaml",
+                app_key=self.app.key,
+                guard="$app.enabled",
+                bindings={("data",): Value("$app.configFiles")},
+            )
+        return props
 
 
 class _DeploymentService(_Workload):
@@ -91,17 +108,19 @@ class _DeploymentService(_Workload):
             "deployment",
             metadata=_metadata(self.chart, app, app.names.workload),
             replicas=None if autoscaled else values["replicas"],
-            strategy=kplus.DeploymentStrategy.rolling_update(
-                max_surge=kplus.PercentOrAbsolute.absolute(1), max_unavailable=kplus.PercentOrAbsolute.absolute(0)
-            ),
-            **pod_props(self, self.chart, app),
+            **self.pod_props(),
         )
-        self.deployment.select(kplus.LabelSelector.of(labels=selector_labels(app)))
         if autoscaled:  # the HPA owns the replica count while enabled
             self.deployment.mark_has_autoscaler()
-        pod_bindings = finish_pod(self.deployment, app)
-        cdk8s.ApiObject.of(self.deployment).add_json_patch(
-            cdk8s.JsonPatch.add("/spec/revisionHistoryLimit", 5), *(cdk8s.JsonPatch.remove(f"/spec/{key}") for key in KPLUS_DEPLOYMENT_DEFAULTS)
+        pod_bindings = finish_pod(
+            self.deployment,
+            self.chart,
+            app,
+            add("/spec/revisionHistoryLimit", 5),
+            # Our one stable label; `select()` would say the same at two more round trips.
+            add("/spec/selector", {"matchLabels": selector_labels(app)}),
+            add("/spec/strategy", ROLLING_UPDATE),  # one patch: kplus's strategy API costs three round trips
+            *(remove(f"/spec/{key}") for key in KPLUS_DEPLOYMENT_DEFAULTS),
         )
         replicas = Value("$app.replicas")
         self.record(
@@ -115,7 +134,7 @@ class _DeploymentService(_Workload):
                 **nested(("spec", "template"), pod_bindings),
                 ("spec", "replicas"): Guard("not $app.autoscaling.enabled", replicas) if "autoscaling" in values else replicas,
             },
-            variables=ENV_VARIABLE,
+            variables=POD_VARIABLES,
         )
 
 
@@ -144,8 +163,8 @@ class ApiService(_DeploymentService):
         for key, value in selector_labels(app).items():
             self.service.select_label(key, value)
         # Target the container ports by name, so a port change is one knob; no empty externalIPs.
-        patches = [cdk8s.JsonPatch.add(f"/spec/ports/{i}/targetPort", k8s.IntOrString.from_string(p.name)) for i, p in enumerate(ports)]
-        cdk8s.ApiObject.of(self.service).add_json_patch(*patches, cdk8s.JsonPatch.remove("/spec/externalIPs"))
+        patches = [add(f"/spec/ports/{i}/targetPort", typed({"targetPort": p.name})["targetPort"]) for i, p in enumerate(ports)]
+        cdk8s.ApiObject.of(self.service).add_json_patch(*patches, remove("/spec/externalIPs"))
         self.record(
             self.service,
             "Service",
@@ -176,7 +195,7 @@ class JobService(_Workload):
         super().__init__(scope, id, **props)
         app, values = self.app, self.app.values
         hook_annotations = {}
-        variables = dict(ENV_VARIABLE)
+        variables = dict(POD_VARIABLES)
         bindings = {}
         if app.hook:
             name = app.names.workload
@@ -197,12 +216,14 @@ class JobService(_Workload):
             active_deadline=cdk8s.Duration.seconds(values["activeDeadlineSeconds"]),
             ttl_after_finished=cdk8s.Duration.seconds(values["ttlSecondsAfterFinished"]),
             restart_policy=kplus_enum(kplus.RestartPolicy, values["restartPolicy"]),
-            **pod_props(self, self.chart, app),
+            **self.pod_props(),
         )
-        pod_bindings = finish_pod(self.job, app)
-        cdk8s.ApiObject.of(self.job).add_json_patch(
-            cdk8s.JsonPatch.add("/spec/completions", values["completions"]),
-            cdk8s.JsonPatch.add("/spec/parallelism", values["parallelism"]),
+        pod_bindings = finish_pod(
+            self.job,
+            self.chart,
+            app,
+            add("/spec/completions", values["completions"]),
+            add("/spec/parallelism", values["parallelism"]),
         )
         keys = ("completions", "parallelism", "backoffLimit", "activeDeadlineSeconds", "ttlSecondsAfterFinished")
         bindings.update({("spec", key): Value(f"$app.{key}") for key in keys})
@@ -220,4 +241,4 @@ class JobService(_Workload):
 
 def job_hash(chart: ChartContext, app: App) -> str:
     """The same hash the template computes with JOB_HASH."""
-    return short_hash(go_json([app.values, chart.global_env]), HASH_LEN)
+    return short_hash(go_json([app.values, chart.global_values, chart.app_version]), HASH_LEN)

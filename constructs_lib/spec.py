@@ -13,7 +13,7 @@ import re
 import shlex
 from pathlib import Path
 
-from .defaults import app_defaults, deep_merge, split_image
+from .defaults import GLOBAL_DEFAULTS, app_defaults, deep_merge, split_image
 from .errors import Problem, SpecError, did_you_mean, join_key
 from .loader import load_spec_file, type_name
 from .model import App, AppMeta, ChartModel, app_names
@@ -167,7 +167,7 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
         shape = _shape(errs, app_key, settings, extra, features, key)
         if shape is None:
             continue
-        defaults = app_defaults(shape, app_key, f"{registry}/{dashed(domain)}-{dashed(app_key)}", app_version)
+        defaults = app_defaults(shape, app_key, f"{registry}/{dashed(domain)}-{dashed(app_key)}")
         apps_values[app_key] = deep_merge(defaults, settings)
         shapes[app_key] = shape
         extras[app_key] = extra
@@ -175,7 +175,7 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
         return None
 
     values = {
-        "global": {"env": {}},
+        "global": copy.deepcopy(GLOBAL_DEFAULTS),
         domain: {"apps": apps_values},
     }
     if features["ingress"]:
@@ -281,6 +281,8 @@ def _shape(errs, app_key, settings, extra, features, where) -> AppShape | None:
         errs.add(join_key(where, "ingress"), "ingress applies to api apps only")
     elif "ingress" in settings and not features["ingress"]:
         errs.add(join_key(where, "ingress"), "the chart does not enable the ingress feature")
+    if "configMountPath" in settings and "configFiles" not in settings:
+        errs.add(join_key(where, "configMountPath"), "applies only with configFiles")
     if kind == PROCESSOR and "port" in settings and "healthPath" not in settings:
         errs.add(join_key(where, "port"), "a processor has a port only with a healthPath")
     hook = extra.get("hook", "")
@@ -296,6 +298,7 @@ def _shape(errs, app_key, settings, extra, features, where) -> AppShape | None:
         hpa=deployment and ((features["hpa"] and kind == API) or "autoscaling" in settings),
         ingress=kind == API and features["ingress"],
         metrics=(kind == API and features["metrics"]) or (deployment and "metrics" in settings),
+        config="configFiles" in settings,
     )
 
 
@@ -357,12 +360,15 @@ def _record(sources: dict, path: tuple, key: str, value) -> None:
 
 
 def _env_string(errs, value, where: str):
-    """Kubernetes env values are strings; spec scalars are converted the way they read."""
+    """Kubernetes env values are strings; spec scalars are converted the way they read.
+    A mapping is a `{valueFrom: ...}` reference, checked by the schema."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float, str)):
         return str(value)
-    errs.add(where, f"expected a string value, got {type_name(value)}")
+    if isinstance(value, dict):
+        return value
+    errs.add(where, f"expected a string or {{valueFrom: ...}}, got {type_name(value)}")
     return ""
 
 

@@ -16,75 +16,37 @@ Bindings are paths relative to the pod template.
 
 from __future__ import annotations
 
+import functools
+import re
+
 import cdk8s
 import cdk8s_plus_28 as kplus
-from cdk8s_plus_28 import k8s
 from constructs import Construct
 
-from .bindings import Guard, Lit, Raw, Value, WithValue
+from .kplus_json import add, env_text, kplus_enum, remove, typed
 from .labels import app_labels, selector_labels
 from .model import App, ChartContext
-from .props import snake
+from .pod_bindings import effective_image, pod_annotations, pod_bindings
+from .props import PropsError
 
 CONTAINER = "app"
 TMP_VOLUME = "tmp"
+CONFIG_VOLUME = "config"
 
 PROBE_TIMINGS = {
-    "readiness": {"period_seconds": 10, "timeout_seconds": 2, "failure_threshold": 3},
-    "liveness": {"period_seconds": 20, "timeout_seconds": 2, "failure_threshold": 3},
+    "readiness": {"periodSeconds": 10, "timeoutSeconds": 2, "failureThreshold": 3},
+    "liveness": {"periodSeconds": 20, "timeoutSeconds": 2, "failureThreshold": 3},
     # Up to 5 minutes to start before liveness takes over.
-    "startup": {"period_seconds": 5, "timeout_seconds": 2, "failure_threshold": 60},
+    "startup": {"periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 60},
 }
 
 # Kubernetes defaults kplus writes out. The API server drops the zero ones (so a
 # live object would never match the chart) and defaults the rest, so they are
-# left out, as a hand-written chart leaves them out. The probes' `scheme: HTTP` too.
+# left out, as a hand-written chart leaves them out.
 # Patches address kplus's typed props, whose names differ from the JSON fields in
 # a few places (setHostnameAsFqdn is written out as setHostnameAsFQDN).
 KPLUS_POD_DEFAULTS = ("dnsPolicy", "hostNetwork", "restartPolicy", "setHostnameAsFqdn", "terminationGracePeriodSeconds")
 KPLUS_DEPLOYMENT_DEFAULTS = ("minReadySeconds", "progressDeadlineSeconds")
-
-# Template lines that merge global.env with the app's env (app wins), sorted by
-# name: Helm 4 applies server-side and rejects duplicate names.
-ENV_LINES = (
-    "{{- if $env }}",
-    "env:",
-    "{{- range $name := keys $env | sortAlpha }}",
-    "  - name: {{ $name | toJson }}",
-    "    value: {{ index $env $name | toJson }}",
-    "{{- end }}",
-    "{{- end }}",
-)
-
-
-def kplus_enum(enum: type, value: str):
-    """The kplus enum member of a Kubernetes spelling: `IfNotPresent` → IF_NOT_PRESENT."""
-    return enum[snake(value).upper()]
-
-
-def merged_env(chart: ChartContext, app: App) -> dict[str, str]:
-    env = {**chart.global_env, **app.values["env"]}
-    return {name: env[name] for name in sorted(env)}
-
-
-def pod_annotations(app: App) -> dict[str, str]:
-    metrics = app.values.get("metrics")
-    out = {}
-    if metrics and metrics["enabled"]:
-        out = {
-            "prometheus.io/path": metrics["path"],
-            "prometheus.io/port": str(metrics["port"]),
-            "prometheus.io/scrape": "true",
-        }
-    return {**out, **app.values["podAnnotations"]}
-
-
-def pod_annotations_expr(app: App) -> str:
-    """Template expression computing the same annotations as pod_annotations()."""
-    if "metrics" not in app.values:
-        return "$app.podAnnotations"
-    prometheus = '(dict "prometheus.io/path" $app.metrics.path "prometheus.io/port" (toString $app.metrics.port) "prometheus.io/scrape" "true")'
-    return f"(mergeOverwrite (dict) (ternary {prometheus} (dict) $app.metrics.enabled) $app.podAnnotations)"
 
 
 def zone_spread(app: App) -> list[dict]:
@@ -114,105 +76,170 @@ def host_anti_affinity(app: App) -> dict:
     }
 
 
-def _container(scope: Construct, app: App, env: dict[str, str], tmp: kplus.Volume) -> kplus.ContainerProps:
+# How kplus names the pod fields and resources an env var can read (EnvFieldPaths, ResourceFieldPaths).
+FIELD_PATHS = {
+    "metadata.name": "POD_NAME",
+    "metadata.namespace": "POD_NAMESPACE",
+    "metadata.uid": "POD_UID",
+    "spec.nodeName": "NODE_NAME",
+    "spec.serviceAccountName": "SERVICE_ACCOUNT_NAME",
+    "status.hostIP": "NODE_IP",
+    "status.podIP": "POD_IP",
+    "status.podIPs": "POD_IPS",
+}
+KEYED_FIELD = re.compile(r"^metadata\.(labels|annotations)\['(.*)'\]$")
+RESOURCE_PATHS = {
+    f"{kind}.{resource}": f"{name}_{kind[:-1].upper()}"
+    for kind in ("limits", "requests")
+    for resource, name in (("cpu", "CPU"), ("memory", "MEMORY"), ("ephemeral-storage", "STORAGE"))
+}
+
+
+def env_value(scope: Construct, name: str, value, containers: list[kplus.Container]) -> kplus.EnvValue:
+    """One env var's value as kplus builds it: a string, or a {valueFrom: ...} reference."""
+    if isinstance(value, str):
+        return env_text(value)
+    ((kind, ref),) = value["valueFrom"].items()
+    optional = {"optional": ref["optional"]} if "optional" in ref else {}
+    if kind == "secretKeyRef":
+        secret = kplus.Secret.from_secret_name(scope, f"env-{name}", ref["name"])
+        return kplus.EnvValue.from_secret_value(kplus.SecretValue(secret=secret, key=ref["key"]), **optional)
+    if kind == "configMapKeyRef":
+        config_map = kplus.ConfigMap.from_config_map_name(scope, f"env-{name}", ref["name"])
+        return kplus.EnvValue.from_config_map(config_map, ref["key"], **optional)
+    if kind == "fieldRef":
+        api_version = {"api_version": ref["apiVersion"]} if "apiVersion" in ref else {}
+        keyed = KEYED_FIELD.match(ref["fieldPath"])
+        if keyed:
+            field = kplus.EnvFieldPaths["POD_LABEL" if keyed.group(1) == "labels" else "POD_ANNOTATION"]
+            return kplus.EnvValue.from_field_ref(field, key=keyed.group(2), **api_version)
+        return kplus.EnvValue.from_field_ref(kplus.EnvFieldPaths[FIELD_PATHS[ref["fieldPath"]]], **api_version)
+    options: dict = {"divisor": str(ref["divisor"])} if "divisor" in ref else {}
+    if "containerName" in ref:
+        by_name = {c.name: c for c in containers}
+        if ref["containerName"] not in by_name:
+            raise PropsError(f"{scope.node.path}: env.{name}: no container named {ref['containerName']!r} (containers: {', '.join(by_name)})")
+        options["container"] = by_name[ref["containerName"]]
+    return kplus.EnvValue.from_resource(kplus.ResourceFieldPaths[RESOURCE_PATHS[ref["resource"]]], **options)
+
+
+@functools.cache
+def tmp_size() -> cdk8s.Size:
+    """The /tmp emptyDir's limit, one immutable Size for every pod."""
+    return cdk8s.Size.mebibytes(256)
+
+
+def merged_env(chart: ChartContext, app: App) -> dict:
+    env = {**chart.global_env, **app.values["env"]}
+    return {name: env[name] for name in sorted(env)}
+
+
+def service_account_name(app: App) -> str:
+    account = app.values["serviceAccount"]
+    return account["name"] or (app.names.workload if account["create"] else "")
+
+
+def pod_props(scope: Construct, chart: ChartContext, app: App) -> tuple[dict, kplus.ConfigMap | None]:
+    """The kplus workload props shared by Deployments and Jobs, and the config files' ConfigMap.
+
+    Every call here is a round trip to the jsii runtime (about 0.3 ms), so what kplus
+    only passes through (probes, resources, security contexts) goes in as patches.
+    """
     values = app.values
-    ports, probes = [], {}
+    repository, tag = effective_image(chart, app)
+    if tag is None:
+        raise PropsError(f"{scope.node.path}: image: expected 'repository:tag' (no tag, and no chart appVersion to default to)")
+    tmp = kplus.Volume.from_empty_dir(scope, "tmp-volume", TMP_VOLUME, size_limit=tmp_size())
+    volumes, mounts = [tmp], [kplus.VolumeMount(path="/tmp", volume=tmp)]
+    config_map = None
+    if "configFiles" in values:
+        metadata = cdk8s.ApiObjectMetadata(name=app.names.config, labels=app_labels(chart, app))
+        config_map = kplus.ConfigMap(scope, "config", metadata=metadata, data=values["configFiles"])
+        config = kplus.Volume.from_config_map(scope, "config-volume", config_map, name=CONFIG_VOLUME)
+        volumes.append(config)
+        mounts.append(kplus.VolumeMount(path=values["configMountPath"], volume=config, read_only=True))
+    ports = []
     if app.has_health:
         ports.append(kplus.ContainerPort(number=values["port"], name="http", protocol=kplus.Protocol.TCP))
-        for probe, timings in PROBE_TIMINGS.items():
-            probes[probe] = kplus.Probe.from_http_get(
-                values["healthPath"],
-                port=values["port"],
-                period_seconds=cdk8s.Duration.seconds(timings["period_seconds"]),
-                timeout_seconds=cdk8s.Duration.seconds(timings["timeout_seconds"]),
-                failure_threshold=timings["failure_threshold"],
-            )
     if "metrics" in values:
         ports.append(kplus.ContainerPort(number=values["metrics"]["port"], name="metrics", protocol=kplus.Protocol.TCP))
-    return kplus.ContainerProps(
+    env = merged_env(chart, app)
+    container = kplus.ContainerProps(
         name=CONTAINER,
-        image=app.image,
+        image=f"{repository}:{tag}",
         image_pull_policy=kplus_enum(kplus.ImagePullPolicy, values["image"]["pullPolicy"]),
         command=values["command"] or None,
         args=values["args"] or None,
-        env_variables={name: kplus.EnvValue.from_value(value) for name, value in env.items()},
         ports=ports,
-        volume_mounts=[kplus.VolumeMount(path="/tmp", volume=tmp)],
-        **probes,
+        volume_mounts=mounts,
+        # A resourceFieldRef naming a container needs the container: such env is added after.
+        env_variables=None if _needs_container(env) else {name: env_value(scope, name, value, []) for name, value in env.items()},
     )
-
-
-def pod_props(scope: Construct, chart: ChartContext, app: App) -> dict:
-    """The kplus workload props shared by Deployments and Jobs."""
-    tmp = kplus.Volume.from_empty_dir(scope, "tmp-volume", TMP_VOLUME, size_limit=cdk8s.Size.mebibytes(256))
-    annotations = pod_annotations(app)
-    return {
+    props = {
         "select": False,
-        "automount_service_account_token": False,
-        "pod_metadata": cdk8s.ApiObjectMetadata(labels=app_labels(chart, app), annotations=annotations or None),
-        "containers": [_container(scope, app, merged_env(chart, app), tmp)],
-        "volumes": [tmp],
+        "automount_service_account_token": values["serviceAccount"]["automountToken"],
+        "pod_metadata": cdk8s.ApiObjectMetadata(labels={**app_labels(chart, app), **values["podLabels"]}, annotations=pod_annotations(app) or None),
+        "containers": [container],
+        "volumes": volumes,
     }
+    account = service_account_name(app)
+    if account:
+        props["service_account"] = kplus.ServiceAccount.from_service_account_name(scope, "service-account", account)
+    return props, config_map
 
 
-def finish_pod(workload: kplus.Deployment | kplus.Job, app: App) -> dict:
-    """Patch what kplus cannot say exactly; returns the pod template's bindings."""
+def _needs_container(env: dict) -> bool:
+    return any(isinstance(v, dict) and "containerName" in v["valueFrom"].get("resourceFieldRef", {}) for v in env.values())
+
+
+def probe(app: App, timings: dict) -> dict:
+    """An HTTP probe on healthPath, by port name so that a port change is one knob."""
+    return {"httpGet": {"path": app.values["healthPath"], "port": "http"}, **timings}
+
+
+def finish_pod(workload: kplus.Deployment | kplus.Job, chart: ChartContext, app: App, *patches: cdk8s.JsonPatch) -> dict:
+    """Patch what kplus cannot say exactly (with the caller's `patches`, in one call);
+    returns the pod template's bindings."""
     values = app.values
+    env = merged_env(chart, app)
+    if _needs_container(env):
+        containers = workload.containers
+        for name, value in env.items():
+            containers[0].env.add_variable(name, env_value(workload, name, value, containers))
     template = "/spec/template"
+    every = chart.global_values
+    pull_secrets = list(dict.fromkeys([*every["imagePullSecrets"], *values["imagePullSecrets"]]))
     pod_spec = {
         "enableServiceLinks": False,
         "securityContext": values["podSecurityContext"],
         "nodeSelector": values["nodeSelector"],
         "tolerations": values["tolerations"],
+        "imagePullSecrets": [{"name": name} for name in pull_secrets],
     }
     if not app.is_job:
         pod_spec["affinity"] = host_anti_affinity(app)
         if values["zoneSpread"]:
             pod_spec["topologySpreadConstraints"] = zone_spread(app)
-    container = {"resources": quantities(values["resources"]), "securityContext": values["securityContext"]}
-    if app.has_health:  # probes target the port by name, so a port change is one knob
-        container.update({f"{probe}Probe/httpGet/port": k8s.IntOrString.from_string("http") for probe in PROBE_TIMINGS})
-    patches = [cdk8s.JsonPatch.remove(f"{template}/spec/{key}") for key in KPLUS_POD_DEFAULTS if key != "restartPolicy" or not app.is_job]
-    patches += [cdk8s.JsonPatch.remove(f"{template}/spec/containers/0/{probe}Probe/httpGet/scheme") for probe in PROBE_TIMINGS if app.has_health]
-    patches += [cdk8s.JsonPatch.add(f"{template}/spec/{key}", value) for key, value in pod_spec.items() if value or value is False]
-    patches += [cdk8s.JsonPatch.add(f"{template}/spec/containers/0/{key}", value) for key, value in container.items()]
-    cdk8s.ApiObject.of(workload).add_json_patch(*patches)
-    return pod_bindings(app)
-
-
-def quantities(resources: dict) -> dict:
-    """requests/limits as kplus's typed quantities (plain strings would not survive its toJson)."""
-    return {kind: {name: k8s.Quantity.from_string(q) for name, q in amounts.items()} for kind, amounts in resources.items()}
-
-
-def pod_bindings(app: App) -> dict:
-    c = ("spec", "containers", 0)
-    bindings: dict = {
-        ("metadata", "annotations"): WithValue(pod_annotations_expr(app)),
-        ("spec", "securityContext"): Value("$app.podSecurityContext"),
-        ("spec", "nodeSelector"): WithValue("$app.nodeSelector"),
-        ("spec", "tolerations"): WithValue("$app.tolerations"),
-        (*c, "image"): Value('printf "%s:%s" $app.image.repository $app.image.tag'),
-        (*c, "imagePullPolicy"): Value("$app.image.pullPolicy"),
-        (*c, "command"): WithValue("$app.command"),
-        (*c, "args"): WithValue("$app.args"),
-        (*c, "env"): Raw(ENV_LINES),
-        (*c, "resources"): Value("$app.resources"),
-        (*c, "securityContext"): Value("$app.securityContext"),
+    container = {
+        "resources": values["resources"],
+        "securityContext": values["securityContext"],
+        "envFrom": [*every["envFrom"], *values["envFrom"]],
     }
     if app.has_health:
-        bindings[(*c, "ports", 0, "containerPort")] = Value("$app.port")
-        for probe in PROBE_TIMINGS:
-            bindings[(*c, f"{probe}Probe", "httpGet", "path")] = Value("$app.healthPath")
-    if "metrics" in app.values:
-        bindings[(*c, "ports", 1 if app.has_health else 0, "containerPort")] = Value("$app.metrics.port")
-    if app.is_job:
-        bindings[("spec", "restartPolicy")] = Value("$app.restartPolicy")
-    else:
-        bindings[("spec", "topologySpreadConstraints")] = Guard("$app.zoneSpread", Lit(zone_spread(app)))
-    return bindings
+        container.update({f"{name}Probe": probe(app, timings) for name, timings in PROBE_TIMINGS.items()})
+    c = f"{template}/spec/containers/0"
+    ops = [*patches]
+    ops += [remove(f"{template}/spec/{key}") for key in KPLUS_POD_DEFAULTS if key != "restartPolicy" or not app.is_job]
+    ops += [add(f"{template}/spec/{key}", typed(value)) for key, value in pod_spec.items() if value or value is False]
+    ops += [add(f"{c}/{key}", typed(value)) for key, value in container.items() if value]
+    ops += [add(f"{template}/spec/volumes/-", typed(volume)) for volume in values["volumes"]]
+    ops += [add(f"{c}/volumeMounts/-", typed(mount)) for mount in user_mounts(values)]
+    cdk8s.ApiObject.of(workload).add_json_patch(*ops)
+    own_volumes = 2 if "configFiles" in values else 1  # tmp, config
+    return pod_bindings(app, own_volumes, zone_spread(app))
 
 
-def nested(prefix: tuple, bindings: dict) -> dict:
-    """Bindings re-rooted under `prefix` (the pod template's place in its object)."""
-    return {(*prefix, *path): binding for path, binding in bindings.items()}
+def user_mounts(values: dict) -> list[dict]:
+    """The values' volumeMounts; those of secret volumes read-only unless they say otherwise."""
+    secrets = {v["name"] for v in values["volumes"] if "secret" in v}
+    return [{"readOnly": True, **m} if m["name"] in secrets and "readOnly" not in m else m for m in values["volumeMounts"]]

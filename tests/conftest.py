@@ -26,6 +26,7 @@ EXAMPLE_CHARTS = (
     "myapp-dev-chart",
     "myapp-prod-chart",
     "myapp-staging-chart",
+    "payments-ledger-chart",
 )
 # Fields only a Helm release knows; the synth cannot (design: default render equals synth).
 RELEASE_LABELS = ("app.kubernetes.io/instance", "app.kubernetes.io/managed-by", "helm.sh/chart")

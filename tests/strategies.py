@@ -506,13 +506,14 @@ def invalid_spec(draw) -> tuple[dict, str, str]:
         expected = _key("charts", ckey, "custom_values", path)
     elif mutation == "bad_env_value":
         where = draw(st.sampled_from(("app", "global")))
-        value = draw(st.sampled_from(({"a": 1}, [1], None)))
+        # A mapping is read as {valueFrom: ...}: its wrong key is the one to blame.
+        value, under = draw(st.sampled_from((({"valueFrom": {"secretKeyRf": {"key": "k"}}}, ("valueFrom", "secretKeyRf")), ([1], ()), (None, ()))))
         if where == "app":
             settings["env"] = {**settings.get("env", {}), "BAD_VALUE": value}
-            expected = _key(*here, "env", "BAD_VALUE")
+            expected = _key(*here, "env", "BAD_VALUE", *under)
         else:
             chart.setdefault("custom_values", {})["global.env.BAD_VALUE"] = value
-            expected = _key("charts", ckey, "custom_values", "global.env.BAD_VALUE")
+            expected = _key("charts", ckey, "custom_values", "global.env.BAD_VALUE", *under)
     elif mutation == "not_renderable_text":
         char = draw(st.sampled_from(NOT_RENDERABLE))
         field = draw(st.sampled_from(("env", "podAnnotations", "command")))

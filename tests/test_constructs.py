@@ -46,7 +46,7 @@ def test_an_api_from_props_alone():
     assert container["image"] == "registry.example.com/cart:1.2"
     assert container["env"] == [{"name": "MODE", "value": "live"}]
     assert container["ports"][0] == {"containerPort": 8080, "name": "http", "protocol": "TCP"}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http", "scheme": "HTTP"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert container["securityContext"]["runAsNonRoot"] is True and container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["resources"] == {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}}
     service = objects[("Service", "cart-service")]["spec"]
@@ -70,7 +70,7 @@ def test_names_follow_the_name_prop_and_stay_within_63_characters():
     [
         ({"image": "r/cart:1", "port": "8080"}, "shop/cart: port: expected an integer, got a string"),
         ({"image": "r/cart:1", "prot": 8080}, "shop/cart: prot: unknown prop (did you mean 'port'?)"),
-        ({"image": "r/cart"}, "shop/cart: image: expected 'repository:tag' (a tag is required)"),
+        ({"image": "r/cart"}, "shop/cart: image: expected 'repository:tag' (no tag, and no chart appVersion to default to)"),
         ({}, "shop/cart: image: required prop is missing"),
         ({"image": "r/cart:1", "health_path": "health"}, "shop/cart: health_path: 'health' does not match ^/"),
         ({"image": "r/cart:1", "resources": {"limits": {"cpu": "lots"}}}, "shop/cart: resources.limits.cpu:"),
@@ -149,3 +149,83 @@ def test_public_names_are_exported_with_docstrings():
         value = getattr(lib, name)
         if inspect.isclass(value) or inspect.isfunction(value):
             assert inspect.getdoc(value), name
+
+
+def test_real_service_props_secrets_config_identity_and_volumes():
+    from constructs_lib import OptionalServiceAccount, ServiceAccount
+
+    def build(chart):
+        api = ApiService(
+            chart,
+            "ledger",
+            image="r/ledger:1",
+            env={"DB_PASSWORD": {"valueFrom": {"secretKeyRef": {"name": "ledger-db", "key": "password"}}}, "MODE": "live"},
+            env_from=[{"secretRef": {"name": "shared"}, "prefix": "S_"}],
+            image_pull_secrets=["regcred"],
+            service_account=ServiceAccount(create=True, annotations={"iam.gke.io/gcp-service-account": "ledger@p.iam.gserviceaccount.com"}),
+            pod_labels={"team": "payments"},
+            volumes=[{"name": "certs", "secret": {"secretName": "ledger-tls"}}, {"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}}],
+            volume_mounts=[{"name": "certs", "mountPath": "/etc/tls"}, {"name": "scratch", "mountPath": "/scratch"}],
+            config_files={"app.yaml": "mode: live\n"},
+        )
+        OptionalServiceAccount(chart, "ledger-sa", target=api)
+
+    objects = synth(build)
+    spec = pod(objects, "Deployment", "ledger")["spec"]
+    container = spec["containers"][0]
+    assert container["env"] == [
+        {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"key": "password", "name": "ledger-db"}}},
+        {"name": "MODE", "value": "live"},
+    ]
+    assert container["envFrom"] == [{"prefix": "S_", "secretRef": {"name": "shared"}}]
+    assert spec["imagePullSecrets"] == [{"name": "regcred"}]
+    assert spec["serviceAccountName"] == "ledger" and spec["automountServiceAccountToken"] is False
+    assert pod(objects, "Deployment", "ledger")["metadata"]["labels"]["team"] == "payments"
+    assert [v["name"] for v in spec["volumes"]] == ["tmp", "config", "certs", "scratch"]
+    assert {"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}} in spec["volumes"]
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    assert mounts["certs"] == {"name": "certs", "mountPath": "/etc/tls", "readOnly": True}
+    assert mounts["config"] == {"name": "config", "mountPath": "/etc/ledger", "readOnly": True}
+    assert objects[("ConfigMap", "ledger-config")]["data"] == {"app.yaml": "mode: live\n"}
+    assert objects[("ServiceAccount", "ledger")]["metadata"]["annotations"] == {"iam.gke.io/gcp-service-account": "ledger@p.iam.gserviceaccount.com"}
+    for obj in objects.values():
+        kubernetes_validate.validate(obj, "1.37", strict=True)
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        (
+            {"env": {"X": {"valueFrom": {"secretKeyRf": {"name": "a", "key": "b"}}}}},
+            "shop/cart: env.X.valueFrom.secretKeyRf: unknown key (did you mean",
+        ),
+        ({"volumes": [{"name": "tmp", "emptyDir": {}}]}, "shop/cart: volumes[0].name: volume name tmp is the chart's own"),
+        ({"volume_mounts": [{"name": "nope", "mountPath": "/x"}]}, "shop/cart: volume_mounts[0].name: mounts volume nope"),
+        (
+            {"pod_labels": {"app.kubernetes.io/name": "x"}},
+            "shop/cart: pod_labels.app.kubernetes.io/name: label app.kubernetes.io/name is set by the chart",
+        ),
+        ({"config_mount_path": "/etc/x"}, "shop/cart: config_mount_path: applies only with config_files"),
+    ],
+)
+def test_bad_real_service_props_name_the_prop(props, expected):
+    with pytest.raises(PropsError) as caught:
+        synth(lambda c: ApiService(c, "cart", image="r/cart:1", **props))
+    assert str(caught.value).startswith(expected), str(caught.value)
+
+
+def test_the_readme_example_runs_as_written_without_a_banner(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("```python\nfrom constructs_lib import ApiService") + len("```python\n")
+    (tmp_path / "app.py").write_text(readme[start : readme.index("```", start)])
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "app.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no jsii banner reaches a library user
+    kinds = sorted(o["kind"] for o in yaml.safe_load_all((tmp_path / "dist" / "shop.k8s.yaml").read_text()) if o)
+    assert kinds == ["ConfigMap", "Deployment", "Deployment", "HorizontalPodAutoscaler", "NetworkPolicy", "PodDisruptionBudget", "Service"]

@@ -8,10 +8,10 @@ import pytest
 import yaml
 from conftest import EXAMPLE_CHARTS, ROOT, run_cli
 
+from constructs_lib.defaults import SAFE_CONTAINER_SECURITY
 from constructs_lib.importer import DROP, fit, minimal
 from constructs_lib.pipeline import build_all, load_models
 from constructs_lib.schema import AppShape, app_schema
-from constructs_lib.defaults import SAFE_CONTAINER_SECURITY
 
 FIXTURE = ROOT / "tests" / "fixtures" / "handwritten"
 MIGRATION_DOC = ROOT / "docs" / "migration.md"
@@ -162,9 +162,19 @@ def test_types_names_and_kubernetes_defaults_of_foreign_manifests(tmp_path):
     apps = yaml.safe_load(spec.read_text())["charts"]["web"]["apps"]
     assert apps == {
         # Named like an api and served by a Service; the PDB would block drains, so it keeps the safe default.
-        "cart_api": {"podDisruptionBudget": {"enabled": True}, "env": {"MODE": "fast"}, "replicas": 3, "healthPath": "/ready"},
+        # Its config file, Secret reference, ServiceAccount and own pod label come along.
+        "cart_api": {
+            "podDisruptionBudget": {"enabled": True},
+            "configFiles": {"A": "1"},
+            "env": {"MODE": "fast", "DB_PASSWORD": {"valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}},
+            "serviceAccount": {"name": "cart"},
+            "podLabels": {"app": "cart"},
+            "configMountPath": "/etc/cart",
+            "replicas": 3,
+            "healthPath": "/ready",
+        },
         # Named like a worker, but a Service selects it: an api, written explicitly.
-        "email_worker": {"type": "api", "image": {"pullPolicy": "IfNotPresent"}, "replicas": 1},
+        "email_worker": {"type": "api", "image": {"pullPolicy": "IfNotPresent"}, "podLabels": {"app": "email"}, "replicas": 1},
         # No Service: a processor, though its name ends in api; no `<domain>-<chart>-` prefix to strip.
         "report_api": {"type": "processor", "image": "registry.example.com/other/report", "tag": "2.0"},
         # Kubernetes' defaults where the source relies on them (IfNotPresent, backoffLimit 6).
@@ -179,20 +189,12 @@ def test_what_a_spec_cannot_express_is_listed_one_line_each(tmp_path):
     cart = "import: warning: Deployment/shop-web-cart-api: "
     assert warnings == [
         "import: warning: Deployment/shop-web-email-worker: no HTTP probe: the generated probes call GET /health (set healthPath)",
-        "import: warning: ConfigMap/cart-config: object not mapped",
         cart + 'container name "cart" not mapped (generated: "app")',
         cart + 'metadata.annotations["team/owner"] not mapped (source: "payments", generated: (absent))',
-        cart + 'spec.template.metadata.labels.app not mapped (source: "cart", generated: (absent))',
-        cart + 'spec.template.spec.serviceAccountName not mapped (source: "cart", generated: (absent))',
-        cart + "spec.template.spec.containers[name=app].env[name=DB_PASSWORD] not mapped "
-        '(source: {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"key": "password", "name": "db"}}}, generated: (absent))',
-        cart + 'spec.template.spec.containers[name=app].volumeMounts[name=config] not mapped (source: {"mountPath": "/etc/cart", "name": "config"}, '
-        "generated: (absent))",
         cart + 'spec.template.spec.containers[name=proxy] not mapped (source: {"image": "envoy:1.30", "name": "proxy"}, generated: (absent))',
-        cart + 'spec.template.spec.volumes[name=config] not mapped (source: {"configMap": {"name": "cart-config"}, "name": "config"}, '
-        "generated: (absent))",
+        # The config files come along; their ConfigMap is renamed like every object.
+        cart + 'spec.template.spec.volumes[name=config].configMap.name not mapped (source: "cart-config", generated: "shop-web-cart-api-config")',
         "import: warning: PodDisruptionBudget/cart: spec.minAvailable not mapped (source: 3, generated: (absent))",
-        'import: warning: Deployment/shop-web-email-worker: spec.template.metadata.labels.app not mapped (source: "email", generated: (absent))',
         'import: warning: Service/email: spec.ports[name=http].targetPort not mapped (source: 8000, generated: "http")',
     ]
 
@@ -236,13 +238,12 @@ def test_fit_keeps_what_the_schema_accepts_and_minimal_what_differs():
 
 MIGRATION = ("--release", "webshop", "--namespace", "shop")
 DOCUMENTED_WARNINGS = [
-    "ServiceAccount/webshop: object not mapped",
+    'ServiceAccount/webshop: metadata.labels["app.kubernetes.io/version"] not mapped (source: "2.4.1", generated: (absent))',
     'Service/webshop: metadata.labels["app.kubernetes.io/version"] not mapped (source: "2.4.1", generated: (absent))',
     "Service/webshop: spec.ports[name=http].port not mapped (source: 80, generated: 8080)",
     'Deployment/webshop: container name "webshop" not mapped (generated: "app")',
     'Deployment/webshop: metadata.labels["app.kubernetes.io/version"] not mapped (source: "2.4.1", generated: (absent))',
     'Deployment/webshop: spec.template.metadata.labels["app.kubernetes.io/version"] not mapped (source: "2.4.1", generated: (absent))',
-    'Deployment/webshop: spec.template.spec.serviceAccountName not mapped (source: "webshop", generated: (absent))',
     "Deployment/webshop: spec.template.spec.containers[name=app].livenessProbe.initialDelaySeconds not mapped (source: 10, generated: (absent))",
     'HorizontalPodAutoscaler/webshop: metadata.labels["app.kubernetes.io/version"] not mapped (source: "2.4.1", generated: (absent))',
     'Ingress/webshop: metadata.labels["app.kubernetes.io/version"] not mapped (source: "2.4.1", generated: (absent))',
@@ -272,6 +273,7 @@ DOCUMENTED_DIFFERENCES = {
     | APP_LABELS
     | {"metadata.annotations", "spec.ports[name=http].port", f"spec.selector{NAME_LABEL}", 'spec.selector["app.kubernetes.io/instance"]'},
     "HorizontalPodAutoscaler": COMMON | APP_LABELS | {"spec.scaleTargetRef.name", "spec.metrics[1]", "spec.behavior"},
+    "ServiceAccount": COMMON | APP_LABELS | {"automountServiceAccountToken"},
     "Ingress": COMMON
     | {f"metadata.labels{NAME_LABEL}"}
     | {f"spec.rules[0].http.paths[path=/].backend.service.{f}" for f in ("name", "port.number", "port.name")},
@@ -288,13 +290,14 @@ def test_the_handwritten_chart_migrates_with_only_the_documented_differences(hel
     result = run_cli("diff", FIXTURE, new_chart, "--helm", helm, *MIGRATION, "--match-renamed", "--output", "json")
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    assert report["removed"] == [{"kind": "ServiceAccount", "name": "webshop"}] and report["added"] == []
+    assert report["removed"] == [] and report["added"] == []
     renamed = {(d["kind"], d["oldName"], d["name"]) for d in report["changed"]}
     assert renamed == {
         ("Deployment", "webshop", "shop-storefront-webshop"),
         ("Service", "webshop", "shop-storefront-webshop-service"),
         ("HorizontalPodAutoscaler", "webshop", "shop-storefront-webshop-hpa"),
         ("Ingress", "webshop", "shop-storefront-ingress"),
+        ("ServiceAccount", "webshop", "shop-storefront-webshop"),
     }
     found = {d["kind"]: {c["path"] for c in d["changes"]} for d in report["changed"]}
     assert found == DOCUMENTED_DIFFERENCES

@@ -20,7 +20,8 @@ def test_defaults_of_an_api_app():
     values = model.values["shop"]["apps"]["cart_api"]
     assert values["type"] == "api"
     assert values["port"] == 8000 and values["healthPath"] == "/health"
-    assert values["image"] == {"repository": "registry.example.com/shop-cart-api", "tag": "0.1.0", "pullPolicy": "Always"}
+    # An empty tag renders as global.image.tag, else the chart's appVersion (0.1.0 here).
+    assert values["image"] == {"repository": "registry.example.com/shop-cart-api", "tag": "", "pullPolicy": "Always"}
     assert "podDisruptionBudget" not in values and "autoscaling" not in values and "ingress" not in values
     assert "ingress" not in model.values
 

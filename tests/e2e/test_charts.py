@@ -47,7 +47,27 @@ KINDS = {
     "HorizontalPodAutoscaler": "autoscaling/v2",
     "Ingress": "networking.k8s.io/v1",
     "ServiceMonitor": "monitoring.coreos.com/v1",
+    "ServiceAccount": "v1",
+    "ConfigMap": "v1",
 }
+MANAGED_BY = "app.kubernetes.io/managed-by"  # every object of a release says Helm; the namespace's own ones do not
+
+# What the payments example refers to and does not create: references to objects
+# that exist in the cluster (a ServiceAccount, Secrets, a shared ConfigMap).
+PAYMENTS_PREREQUISITES = (
+    ("/api/v1/namespaces/{ns}/serviceaccounts", {"metadata": {"name": "checkout"}}),
+    ("/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "payments-shared"}, "data": {"REGION": "eu-west-1"}}),
+    *(
+        ("/api/v1/namespaces/{ns}/secrets", {"metadata": {"name": name}, "stringData": data})
+        for name, data in (
+            ("ledger-db", {"password": "e2e-only"}),
+            ("stripe", {"api-key": "e2e-only"}),
+            ("kafka-credentials", {"USER": "e2e", "PASSWORD": "e2e-only"}),
+            ("kafka-client-tls", {"tls.crt": "-", "tls.key": "-"}),
+            ("registry-credentials", {"note": "an image pull secret in a real cluster"}),
+        )
+    ),
+)
 
 CONTAINER = "spec.template.spec.containers.0"
 IMAGE = f"{CONTAINER}.image"
@@ -76,6 +96,7 @@ class Upgrade:
     expect: tuple[Expect, ...]
     gone: tuple[tuple[str, str | None], ...] = ()  # (kind, app): no such live object after the upgrade
     renamed_jobs: tuple[str, ...] = ()  # apps whose plain Job gets a new name (its old one is pruned)
+    rolled: tuple[str, ...] = ()  # apps whose Deployment gets a new ReplicaSet (its pod template changed)
 
     def args(self) -> list[str]:
         out = []
@@ -140,6 +161,23 @@ UPGRADES = {
         ),
         gone=(("PodDisruptionBudget", "status_api"), ("HorizontalPodAutoscaler", "status_api")),
     ),
+    "payments-ledger-chart": Upgrade(
+        sets=(
+            "string:payments.apps.ledger_api.configFiles.ledger\\.yaml=currency: USD",
+            "global.image.tag=3.3.0",
+            "payments.apps.ledger_api.serviceAccount.annotations.team=ledger",
+            "payments.apps.kafka_consumer.replicas=2",
+        ),
+        expect=(
+            Expect("Deployment", "ledger_api", IMAGE, "registry.example.com/payments/payments-ledger-api:3.3.0"),
+            Expect("Deployment", "kafka_consumer", IMAGE, "registry.example.com/payments/payments-kafka-consumer:3.3.0"),
+            Expect("Job", "ledger_migrate", IMAGE, "registry.example.com/payments/payments-ledger-migrate:3.3.0"),
+            Expect("Deployment", "kafka_consumer", REPLICAS, 2),
+            Expect("ServiceAccount", "ledger_api", "metadata.annotations.team", "ledger"),
+            Expect("ConfigMap", "ledger_api", "data", {"ledger.yaml": "currency: USD"}),
+        ),
+        rolled=("ledger_api",),
+    ),
     "myapp-dev-chart": Upgrade(
         sets=(
             "myapp.apps.api_server.image.tag=2.0.0",
@@ -202,6 +240,11 @@ BAD_SETS = {
     "manman-production-chart": (
         ("manman.apps.status_api.bogus=1", "'bogus' not allowed"),
         ("manman.apps.status_processor.podDisruptionBudget.minAvailable=1", "would block every node drain"),
+    ),
+    "payments-ledger-chart": (
+        # A misspelled EnvVarSource key, named by the schema before anything reaches the server.
+        ("payments.apps.ledger_api.env.DB_PASSWORD.valueFrom.secretKeyRf.name=x", "secretKeyRf"),
+        ("payments.apps.ledger_api.podLabels.app\\.kubernetes\\.io/name=x", "is set by the chart and selects the app's pods"),
     ),
     "myapp-dev-chart": (
         # The chart has no pdb feature: the key is not in its values.
@@ -301,6 +344,25 @@ SERVER_CASES = [
         False,
         id="node-selector-value-not-a-label",
         # the API server refuses it too: spec.template.spec.nodeSelector: Invalid value: "x_": a valid label must be ...
+    ),
+    pytest.param(
+        "payments-ledger-chart",
+        (
+            "--set-json",
+            'payments.apps.kafka_consumer.volumes=[{"name":"token","projected":{"sources":[{"serviceAccountToken":'
+            '{"path":"token","expirationSeconds":3600,"audience":"vault"}}]}}]',
+            "--set-json",
+            'payments.apps.kafka_consumer.volumeMounts=[{"name":"token","mountPath":"/var/run/secrets/vault"}]',
+        ),
+        True,
+        id="projected-token-volume",
+    ),
+    pytest.param(
+        "payments-ledger-chart",
+        ("--set-json", 'payments.apps.kafka_consumer.volumeMounts=[{"name":"kafka-tls","mountPath":"/tmp"}]'),
+        False,
+        id="mount-path-twice",
+        # the API server refuses it too: volumeMounts[1].mountPath: Invalid value: "/tmp": must be unique
     ),
     pytest.param(
         "demo-api-chart",
@@ -452,8 +514,14 @@ class Release:
         out = {}
         for kind, api_version in KINDS.items():
             for obj in self.plane.list(self.plane.path(api_version, kind, self.namespace)):
-                out[(kind, obj["metadata"]["name"])] = {**obj, "apiVersion": api_version, "kind": kind}
+                if (obj["metadata"].get("labels") or {}).get(MANAGED_BY) == "Helm":
+                    out[(kind, obj["metadata"]["name"])] = {**obj, "apiVersion": api_version, "kind": kind}
         return out
+
+    def replica_sets(self, deployment: dict) -> list[dict]:
+        """The ReplicaSets of a live Deployment (one per pod template it has run)."""
+        owned = self.plane.list(f"/apis/apps/v1/namespaces/{self.namespace}/replicasets")
+        return [r for r in owned if any(o.get("uid") == deployment["metadata"]["uid"] for o in r["metadata"].get("ownerReferences", []))]
 
     def of_app(self, live: dict, kind: str, app: str | None) -> list[dict]:
         return [o for (k, _), o in live.items() if k == kind and (app is None or o["metadata"].get("labels", {}).get(APP) == app)]
@@ -491,6 +559,9 @@ def release(request, control_plane, crds, example_out, example_builds):
         namespace=f"e2e-{short(helm_name)}-{chart}",
     )
     control_plane.create("/api/v1/namespaces", {"metadata": {"name": rel.namespace}})
+    if chart == "payments-ledger-chart":
+        for path, obj in PAYMENTS_PREREQUISITES:
+            control_plane.create(path.format(ns=rel.namespace), obj)
     yield rel
     # Not waited for: the namespace controller finishes it in the background.
     control_plane.delete(f"/api/v1/namespaces/{rel.namespace}")
@@ -540,6 +611,9 @@ def test_upgrade_changes_live_objects(release: Release):
     for kind, app in upgrade.gone:
         assert not release.of_app(live, kind, app), f"{kind} of {app} still there"
         assert release.of_app({key(o): o for o in release.installed}, kind, app), f"{kind} of {app} was never installed"
+    for app in upgrade.rolled:
+        (deployment,) = release.of_app(live, "Deployment", app)
+        assert len(release.replica_sets(deployment)) == 2, f"{app}: the pod template change made no new ReplicaSet"
     for app in upgrade.renamed_jobs:
         (before,) = release.of_app({key(o): o for o in release.installed}, "Job", app)
         (after,) = release.of_app(live, "Job", app)
@@ -598,7 +672,9 @@ def test_bad_values_are_refused_before_reaching_the_server(control_plane, crds, 
             assert result.returncode != 0, f"--set {value} was accepted"
             assert message in result.stderr, result.stderr
         for kind, api_version in KINDS.items():
-            assert control_plane.list(control_plane.path(api_version, kind, namespace)) == [], kind
+            objects = control_plane.list(control_plane.path(api_version, kind, namespace))
+            # The namespace's own default ServiceAccount and root CA ConfigMap are not the release's.
+            assert [o for o in objects if (o["metadata"].get("labels") or {}).get(MANAGED_BY)] == [], kind
         secrets = control_plane.list(f"/api/v1/namespaces/{namespace}/secrets")
         assert [s["metadata"]["name"] for s in secrets] == []
     finally:

@@ -1,0 +1,171 @@
+"""How the pod template of every workload is wired to values (paths relative to the pod template).
+
+The Python side (workload.py) computes the same fields from the same values;
+the chart's default render equals the synth because both follow these rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from .bindings import Guard, Lit, MapTail, Raw, Tail, Value, WithValue
+from .gojson import go_json
+from .model import App, ChartContext
+
+CONFIG_CHECKSUM = "checksum/config"
+# A repository's registry host: a first path part with a dot or a port, or localhost.
+REGISTRY_HOST = "^([^/]*[.:][^/]*|localhost)/"
+
+# Per-template variables (name → expression), evaluated once at the top.
+POD_VARIABLES = {
+    "repo": (
+        'ternary (printf "%s/%s" $global.image.registry (regexReplaceAll "' + REGISTRY_HOST + '" $app.image.repository ""))'
+        ' $app.image.repository (ne $global.image.registry "")'
+    ),
+    "tag": "$app.image.tag | default $global.image.tag | default .Chart.AppVersion",
+    # A number from a values file arrives as float64 (20241101 would print as 2.0241101e+07).
+    "tagText": 'ternary (int64 $tag | toString) (toString $tag) (kindIs "float64" $tag)',
+    "env": "mergeOverwrite (dict) $global.env $app.env",
+    "envFrom": "concat $global.envFrom $app.envFrom",
+    "pullSecrets": "concat $global.imagePullSecrets $app.imagePullSecrets | uniq",
+}
+
+# global.env merged with the app's env (app wins), sorted by name: Helm 4 applies
+# server-side and rejects duplicate names. A mapping is a {valueFrom: ...} reference.
+ENV_LINES = (
+    "{{- if $env }}",
+    "env:",
+    "{{- range $name := keys $env | sortAlpha }}",
+    "{{- $value := index $env $name }}",
+    "  - name: {{ $name | toJson }}",
+    '{{- if kindIs "map" $value }}',
+    "    valueFrom: {{- toYaml $value.valueFrom | nindent @ITEM+2@ }}",
+    "{{- else }}",
+    "    value: {{ $value | toJson }}",
+    "{{- end }}",
+    "{{- end }}",
+    "{{- end }}",
+)
+ENV_FROM_LINES = (
+    "{{- if $envFrom }}",
+    "envFrom:",
+    "{{- range $envFrom }}",
+    "  - {{ toYaml . | indent @ITEM@ | trim }}",
+    "{{- end }}",
+    "{{- end }}",
+)
+PULL_SECRET_LINES = (
+    "{{- if $pullSecrets }}",
+    "imagePullSecrets:",
+    "{{- range $pullSecrets }}",
+    "  - name: {{ toJson . }}",
+    "{{- end }}",
+    "{{- end }}",
+)
+USER_VOLUME_LINES = (
+    "{{- range $app.volumes }}",
+    "- {{ toYaml . | indent @ITEM@ | trim }}",
+    "{{- end }}",
+)
+# Mounts of secret volumes are read-only unless the mount says otherwise.
+USER_MOUNT_LINES = (
+    "{{- range $mount := $app.volumeMounts }}",
+    "{{- $secret := false }}",
+    "{{- range $app.volumes }}{{ if and (eq .name $mount.name) .secret }}{{ $secret = true }}{{ end }}{{ end }}",
+    '{{- if and $secret (not (hasKey $mount "readOnly")) }}{{ $mount = mergeOverwrite (dict "readOnly" true) $mount }}{{ end }}',
+    "- {{ toYaml $mount | indent @ITEM@ | trim }}",
+    "{{- end }}",
+)
+POD_LABEL_LINES = (
+    "{{- range $key, $value := $app.podLabels }}",
+    "{{ $key | toJson }}: {{ $value | toJson }}",
+    "{{- end }}",
+)
+
+
+def service_account_lines(default_name: str) -> tuple[str, ...]:
+    return (
+        "{{- $sa := $app.serviceAccount }}",
+        "{{- if or $sa.create $sa.name }}",
+        f'serviceAccountName: {{{{ $sa.name | default "{default_name}" | toJson }}}}',
+        "{{- end }}",
+    )
+
+
+def effective_image(chart: ChartContext, app: App) -> tuple[str, str | int | None]:
+    """(repository, tag) as the template computes them; the tag is None when nothing gives one."""
+    image, every = app.values["image"], chart.global_values["image"]
+    repository = image["repository"]
+    if every["registry"]:
+        repository = f"{every['registry']}/{re.sub(REGISTRY_HOST, '', repository)}"
+    return repository, image["tag"] or every["tag"] or chart.app_version
+
+
+def config_checksum(app: App) -> str:
+    """sha256 of the config files as Helm's `toJson | sha256sum` computes it."""
+    return hashlib.sha256(go_json(app.values["configFiles"]).encode()).hexdigest()
+
+
+def pod_annotations(app: App) -> dict[str, str]:
+    out = {}
+    if "configFiles" in app.values:
+        out[CONFIG_CHECKSUM] = config_checksum(app)
+    metrics = app.values.get("metrics")
+    if metrics and metrics["enabled"]:
+        out |= {
+            "prometheus.io/path": metrics["path"],
+            "prometheus.io/port": str(metrics["port"]),
+            "prometheus.io/scrape": "true",
+        }
+    return {**out, **app.values["podAnnotations"]}
+
+
+def pod_annotations_expr(app: App) -> str:
+    """Template expression computing the same annotations as pod_annotations()."""
+    parts = []
+    if "configFiles" in app.values:
+        parts.append(f'(dict "{CONFIG_CHECKSUM}" (toJson $app.configFiles | sha256sum))')
+    if "metrics" in app.values:
+        prometheus = '(dict "prometheus.io/path" $app.metrics.path "prometheus.io/port" (toString $app.metrics.port) "prometheus.io/scrape" "true")'
+        parts.append(f"(ternary {prometheus} (dict) $app.metrics.enabled)")
+    if not parts:
+        return "$app.podAnnotations"
+    return f"(mergeOverwrite (dict) {' '.join(parts)} $app.podAnnotations)"
+
+
+def pod_bindings(app: App, builtin_volumes: int, zone_spread: list[dict]) -> dict:
+    c = ("spec", "containers", 0)
+    bindings: dict = {
+        ("metadata", "annotations"): WithValue(pod_annotations_expr(app)),
+        ("metadata", "labels"): MapTail(tuple(app.values["podLabels"]), POD_LABEL_LINES),
+        ("spec", "securityContext"): Value("$app.podSecurityContext"),
+        ("spec", "nodeSelector"): WithValue("$app.nodeSelector"),
+        ("spec", "tolerations"): WithValue("$app.tolerations"),
+        ("spec", "imagePullSecrets"): Raw(PULL_SECRET_LINES),
+        ("spec", "serviceAccountName"): Raw(service_account_lines(app.names.workload)),
+        ("spec", "automountServiceAccountToken"): Value("$app.serviceAccount.automountToken"),
+        ("spec", "volumes"): Tail(builtin_volumes, USER_VOLUME_LINES),
+        (*c, "image"): Value('printf "%s:%s" $repo $tagText'),
+        (*c, "imagePullPolicy"): Value("$app.image.pullPolicy"),
+        (*c, "command"): WithValue("$app.command"),
+        (*c, "args"): WithValue("$app.args"),
+        (*c, "env"): Raw(ENV_LINES),
+        (*c, "envFrom"): Raw(ENV_FROM_LINES),
+        (*c, "resources"): Value("$app.resources"),
+        (*c, "securityContext"): Value("$app.securityContext"),
+        (*c, "volumeMounts"): Tail(builtin_volumes, USER_MOUNT_LINES),
+    }
+    if "configFiles" in app.values:
+        bindings[(*c, "volumeMounts", 1, "mountPath")] = Value("$app.configMountPath")
+    if app.has_health:
+        bindings[(*c, "ports", 0, "containerPort")] = Value("$app.port")
+        for probe in ("readiness", "liveness", "startup"):
+            bindings[(*c, f"{probe}Probe", "httpGet", "path")] = Value("$app.healthPath")
+    if "metrics" in app.values:
+        bindings[(*c, "ports", 1 if app.has_health else 0, "containerPort")] = Value("$app.metrics.port")
+    if app.is_job:
+        bindings[("spec", "restartPolicy")] = Value("$app.restartPolicy")
+    else:
+        bindings[("spec", "topologySpreadConstraints")] = Guard("$app.zoneSpread", Lit(zone_spread))
+    return bindings

@@ -1,0 +1,129 @@
+"""Secrets, config files, identity, registries and volumes (the payments example), with real Helm 3 and 4."""
+
+import hashlib
+
+import pytest
+from conftest import by_identity, render
+
+CHART = "payments-ledger-chart"
+LEDGER = f"{CHART}-ledger-api"
+CONSUMER = f"{CHART}-kafka-consumer"
+
+
+def chart_dir(out):
+    return out / "charts" / CHART
+
+
+def pod_spec(objects, name, kind="Deployment"):
+    return by_identity(objects)[(kind, name)]["spec"]["template"]["spec"]
+
+
+def test_the_deployment_references_secrets_config_identity_and_registry(helm, example_out):
+    objects = render(helm, chart_dir(example_out))
+    found = by_identity(objects)
+    spec = pod_spec(objects, LEDGER)
+    (app,) = spec["containers"]
+    env = {e["name"]: e for e in app["env"]}
+    assert env["DB_PASSWORD"] == {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "ledger-db", "key": "password"}}}
+    assert env["POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+    assert app["envFrom"] == [{"configMapRef": {"name": "payments-shared"}}]
+    assert {"name": "config", "configMap": {"name": f"{LEDGER}-config"}} in spec["volumes"]
+    assert {"name": "config", "mountPath": "/etc/ledger-api", "readOnly": True} in app["volumeMounts"]
+    assert spec["serviceAccountName"] == LEDGER and spec["automountServiceAccountToken"] is False
+    assert spec["imagePullSecrets"] == [{"name": "registry-credentials"}]
+    template = found[("Deployment", LEDGER)]["spec"]["template"]["metadata"]
+    assert template["labels"]["azure.workload.identity/use"] == "true"
+    config = found[("ConfigMap", f"{LEDGER}-config")]
+    assert "{{ .Values.secret }}" in config["data"]["ledger.yaml"]  # user text stays data
+    assert (
+        template["annotations"]["checksum/config"]
+        == hashlib.sha256(('{"ledger.yaml":"' + config["data"]["ledger.yaml"].replace("\n", "\\n") + '"}').encode()).hexdigest()
+    )
+    account = found[("ServiceAccount", LEDGER)]
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/payments-ledger"}
+    assert account["automountServiceAccountToken"] is False
+    # An existing account is used by name and not created.
+    assert pod_spec(objects, f"{CHART}-checkout-api")["serviceAccountName"] == "checkout"
+    assert ("ServiceAccount", "checkout") not in found
+    # Secret volumes mount read-only unless the mount says otherwise.
+    consumer = pod_spec(objects, CONSUMER)["containers"][0]
+    mounts = {m["name"]: m for m in consumer["volumeMounts"]}
+    assert mounts["kafka-tls"] == {"name": "kafka-tls", "mountPath": "/etc/kafka/tls", "readOnly": True}
+    assert "readOnly" not in mounts["cache"]
+    assert consumer["envFrom"] == [{"configMapRef": {"name": "payments-shared"}}, {"secretRef": {"name": "kafka-credentials"}, "prefix": "KAFKA_"}]
+
+
+@pytest.mark.parametrize("how", ["set", "values-file"])
+def test_one_global_tag_changes_every_image_and_numbers_work(helm, example_out, tmp_path, how):
+    if how == "set":
+        args = ["--set", "global.image.tag=20241101"]  # an int64 from --set
+    else:
+        values = tmp_path / "values.yaml"
+        values.write_text("global:\n  image:\n    tag: 20241101\n")  # a float64 from a values file
+        args = ["-f", values]
+    objects = render(helm, chart_dir(example_out), *args)
+    images = [c["image"] for o in objects if o["kind"] in ("Deployment", "Job") for c in o["spec"]["template"]["spec"]["containers"]]
+    assert len(images) == 4 and all(i.endswith(":20241101") for i in images), images
+
+
+def test_an_apps_own_tag_wins_and_a_global_registry_replaces_the_host(helm, example_out):
+    objects = render(
+        helm,
+        chart_dir(example_out),
+        "--set",
+        "global.image.tag=9.9.9",
+        "--set",
+        "payments.apps.checkout_api.image.tag=1.0.1",
+        "--set",
+        "global.image.registry=mirror.internal:5000",
+    )
+    images = {o["metadata"]["name"]: o["spec"]["template"]["spec"]["containers"][0]["image"] for o in objects if o["kind"] == "Deployment"}
+    assert images[LEDGER] == "mirror.internal:5000/payments/payments-ledger-api:9.9.9"
+    assert images[f"{CHART}-checkout-api"] == "mirror.internal:5000/payments/payments-checkout-api:1.0.1"
+
+
+def test_identity_knobs_are_live(helm, example_out):
+    objects = by_identity(
+        render(
+            helm,
+            chart_dir(example_out),
+            "--set",
+            "payments.apps.ledger_api.serviceAccount.annotations.team=ledger",
+            "--set",
+            "payments.apps.kafka_consumer.serviceAccount.create=true",
+            "--set",
+            "payments.apps.kafka_consumer.serviceAccount.automountToken=true",
+        )
+    )
+    assert objects[("ServiceAccount", LEDGER)]["metadata"]["annotations"]["team"] == "ledger"
+    assert objects[("ServiceAccount", CONSUMER)]["automountServiceAccountToken"] is True
+    consumer = objects[("Deployment", CONSUMER)]["spec"]["template"]["spec"]
+    assert (consumer["serviceAccountName"], consumer["automountServiceAccountToken"]) == (CONSUMER, True)
+
+
+def test_a_config_change_rolls_the_pods_and_disabling_removes_config_and_account(helm, example_out):
+    before = by_identity(render(helm, chart_dir(example_out)))
+    after = by_identity(render(helm, chart_dir(example_out), "--set-string", "payments.apps.ledger_api.configFiles.ledger\\.yaml=currency: USD"))
+    checksum = [o[("Deployment", LEDGER)]["spec"]["template"]["metadata"]["annotations"]["checksum/config"] for o in (before, after)]
+    assert checksum[0] != checksum[1]
+    assert after[("ConfigMap", f"{LEDGER}-config")]["data"] == {"ledger.yaml": "currency: USD"}
+    gone = by_identity(render(helm, chart_dir(example_out), "--set", "payments.apps.ledger_api.enabled=false"))
+    assert not [key for key in gone if LEDGER in key[1]]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "payments.apps.ledger_api.env.X.valueFrom.secretKeyRf.name=x"], "secretKeyRf"),
+        (["--set-json", 'payments.apps.kafka_consumer.volumes=[{"name":"tmp","emptyDir":{}}]'], "volume name tmp is the chart's own"),
+        (["--set-json", 'payments.apps.kafka_consumer.volumeMounts=[{"name":"nope","mountPath":"/x"}]'], "mounts volume nope"),
+        (["--set-json", 'payments.apps.kafka_consumer.volumes=[{"name":"two","emptyDir":{},"secret":{"secretName":"s"}}]'], "/volumes/0"),
+        (["--set", "global.imagePullSecrets[0]=Not_A_Name"], "imagePullSecrets"),
+    ],
+)
+def test_bad_values_fail_naming_the_key(helm, example_out, args, message):
+    from conftest import run_helm
+
+    result = run_helm(helm, "template", "r", chart_dir(example_out), *args, check=False)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
