@@ -7,9 +7,9 @@
 import os
 import sys
 
-# jsii's generated bindings type-check every call unless Python runs with -O;
-# that checking costs about 4x in construct time (measured: 4.9 ms vs 1.1 ms per
-# object), so the CLI re-runs itself optimised. The library is unaffected.
+# jsii's generated bindings type-check every call unless Python runs with -O, so
+# the CLI re-runs itself optimised (measured 2026-11-30, 200 apps of the benchmark
+# spec: 11.1 ms per app with -O, 12.2 ms without). The library is unaffected.
 if not sys.flags.optimize and os.environ.get("EHCF_NO_REEXEC") != "1":
     os.execv(sys.executable, [sys.executable, "-O", *sys.argv])
 
