@@ -1,17 +1,19 @@
 """The pod every workload shares, built on cdk8s-plus-28: secure defaults, probes, env, resources.
 
-cdk8s-plus builds the workload, its container, ports, env, probes and the /tmp
-volume, so users can keep calling kplus methods on it (`add_volume`, `mount`,
-`add_container`, select its pods from a NetworkPolicy). What kplus cannot say
+cdk8s-plus builds the workload, its container, ports, env, the /tmp and config
+volumes and the ServiceAccount reference, so users can keep calling kplus methods
+on it (`add_volume`, `mount`, `add_container`, select its pods from a
+NetworkPolicy). What kplus cannot say
 exactly is patched onto the object: resources and security contexts as the
-values give them (kplus would rewrite quantities) and scheduling. Patches pass
-through the typed k8s classes of kplus, so quantities go in as `k8s.Quantity`.
+values give them (kplus would rewrite quantities), probes, scheduling, pull
+secrets, envFrom and the values' volumes. Patches apply to kplus's typed props
+(kplus_json.typed puts them in that form).
 
 Pods keep kplus's `cdk8s.io/metadata.addr` label, which is how kplus selects pods
 (a `kplus.NetworkPolicy` or `kplus.Service` given our workload); our own selectors
 never use it, since it follows the construct path.
 
-Bindings are paths relative to the pod template.
+The pod template's bindings to values are in pod_bindings.py.
 """
 
 from __future__ import annotations
