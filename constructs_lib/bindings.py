@@ -51,10 +51,12 @@ class Raw:
 @dataclass(frozen=True)
 class Tail:
     """A list: the synth's first `keep` items as literals, then `lines` rendering the rest
-    from values (`@ITEM@` in them is the column of keys inside a list item)."""
+    from values (`@ITEM@` in them is the column of keys inside a list item). With no
+    literal items, the whole entry exists only while `when` holds."""
 
     keep: int
     lines: tuple[str, ...]
+    when: str = ""
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> d
         "args": [],
         "env": {},
         "envFrom": [],
+        "ports": [],
         "imagePullSecrets": [],
         "serviceAccount": {"create": False, "name": "", "annotations": {}, "automountToken": False},
         "podLabels": {},

@@ -73,6 +73,9 @@ class _Emitter:
             return self.literal(key, binding.value, path, indent)
         if isinstance(binding, Raw):
             return _lines(binding.lines, indent)
+        if isinstance(binding, Tail) and binding.keep == 0:
+            lines = [f"{pad}{scalar(key)}:", *_lines(binding.lines, indent + 2, item_column=indent + 4)]
+            return [f"{pad}{{{{- if {binding.when} }}}}", *lines, f"{pad}{{{{- end }}}}"]
         if isinstance(binding, (Tail, MapTail)):
             return self.literal(key, value, path, indent, tail=binding)
         if isinstance(binding, Guard):

@@ -84,6 +84,19 @@ def _pod_rules() -> list[str]:
         + "{{ end }}",
         '{{- $_ := set $paths $m.mountPath "" }}',
         "{{- end }}",
+        '{{- $names := dict "http" "" "metrics" "" }}',
+        "{{- $numbers := dict }}",
+        '{{- if hasKey $app "port" }}{{ $_ := set $numbers (printf "%v/TCP" $app.port) "" }}{{ end }}',
+        '{{- if hasKey $app "metrics" }}{{ $_ := set $numbers (printf "%v/TCP" $app.metrics.port) "" }}{{ end }}',
+        "{{- range $i, $p := $app.ports }}",
+        '{{- $number := printf "%v/%v" $p.port ($p.protocol | default "TCP") }}',
+        "{{- if hasKey $names $p.name }}"
+        + _fail("%v.ports[%v].name", rules.DUPLICATE_PORT_NAME, "$where", "$i", "$p.name")
+        + "{{ else if hasKey $numbers $number }}"
+        + _fail("%v.ports[%v].port", rules.DUPLICATE_PORT, "$where", "$i", "$p.port", '($p.protocol | default "TCP")')
+        + "{{ end }}",
+        '{{- $_ := set $names $p.name "" }}{{ $_ := set $numbers $number "" }}',
+        "{{- end }}",
         "{{- range $key, $_ := $app.podLabels }}",
         f"{{{{- if has $key (list {own_labels}) }}}}" + _fail("%v.podLabels.%v", rules.RESERVED_LABEL, "$where", "$key", "$key") + "{{ end }}",
         "{{- end }}",

@@ -392,7 +392,27 @@ def _source_values(w: Workload, app: App, global_env: dict) -> dict:
         values["metrics"] = metrics = {"port": w.metrics_port, "path": w.metrics_path or app.values["metrics"]["path"]}
         implied = {"prometheus.io/path": metrics["path"], "prometheus.io/port": str(metrics["port"]), "prometheus.io/scrape": "true"}
         values["podAnnotations"] = {k: v for k, v in values["podAnnotations"].items() if implied.get(k) != v}
+    values["ports"] = _extra_ports(w, {values.get("port"), (values.get("metrics") or {}).get("port")})
     return values
+
+
+def _extra_ports(w: Workload, own: set) -> list[dict]:
+    """Container ports beyond the app and metrics ports, with the Service's appProtocol or `expose: false`."""
+    service_ports = _items(w.service, "spec", "ports")
+    out = []
+    for port in _items(w.container, "ports"):
+        if port.get("containerPort") in own or not isinstance(port.get("name"), str):
+            continue
+        entry = {"name": port["name"], "port": port.get("containerPort")}
+        if port.get("protocol", "TCP") != "TCP":
+            entry["protocol"] = port["protocol"]
+        served = next((p for p in service_ports if p.get("targetPort") in (port["name"], port.get("containerPort"))), None)
+        if w.service is not None and served is None:
+            entry["expose"] = False
+        elif served and "appProtocol" in served:
+            entry["appProtocol"] = served["appProtocol"]
+        out.append(entry)
+    return out
 
 
 def _image(image, pull_policy) -> dict:

@@ -77,6 +77,25 @@ USER_MOUNT_LINES = (
     "- {{ toYaml $mount | indent @ITEM@ | trim }}",
     "{{- end }}",
 )
+CONTAINER_PORT_LINES = (
+    "{{- range $app.ports }}",
+    "- containerPort: {{ .port | toJson }}",
+    "  name: {{ .name | toJson }}",
+    '  protocol: {{ .protocol | default "TCP" | toJson }}',
+    "{{- end }}",
+)
+# An api's Service ports beyond http and metrics: every values port unless `expose: false`.
+SERVICE_PORT_LINES = (
+    '{{- range $app.ports }}{{ if ne (toString .expose) "false" }}',
+    "- name: {{ .name | toJson }}",
+    "  port: {{ .port | toJson }}",
+    '  protocol: {{ .protocol | default "TCP" | toJson }}',
+    "  targetPort: {{ .name | toJson }}",
+    "  {{- with .appProtocol }}",
+    "  appProtocol: {{ toJson . }}",
+    "  {{- end }}",
+    "{{- end }}{{ end }}",
+)
 POD_LABEL_LINES = (
     "{{- range $key, $value := $app.podLabels }}",
     "{{ $key | toJson }}: {{ $value | toJson }}",
@@ -135,6 +154,7 @@ def pod_annotations_expr(app: App) -> str:
 
 
 def pod_bindings(app: App, builtin_volumes: int, zone_spread: list[dict]) -> dict:
+    own_ports = int(app.has_health) + int("metrics" in app.values)
     c = ("spec", "containers", 0)
     bindings: dict = {
         ("metadata", "annotations"): WithValue(pod_annotations_expr(app)),
@@ -155,6 +175,7 @@ def pod_bindings(app: App, builtin_volumes: int, zone_spread: list[dict]) -> dic
         (*c, "resources"): Value("$app.resources"),
         (*c, "securityContext"): Value("$app.securityContext"),
         (*c, "volumeMounts"): Tail(builtin_volumes, USER_MOUNT_LINES),
+        (*c, "ports"): Tail(own_ports, CONTAINER_PORT_LINES, when="$app.ports"),
     }
     if "configFiles" in app.values:
         bindings[(*c, "volumeMounts", 1, "mountPath")] = Value("$app.configMountPath")

@@ -105,6 +105,8 @@ class WorkloadProps:
     env: name → a string or `{"valueFrom": <EnvVarSource>}` (secretKeyRef, configMapKeyRef,
         fieldRef, resourceFieldRef); default none. In a DomainChart, global env is merged under it.
     env_from: EnvFromSource mappings (`{"secretRef": {"name": ...}, "prefix": ...}`); default none.
+    ports: more named ports, `{"name": "grpc", "port": 9000, "appProtocol": "grpc"}`
+        (`protocol` default TCP; `expose: False` keeps one off an api's Service); default none.
     image_pull_secrets: names of registry Secrets; default none.
     service_account: a ServiceAccount; default: none, and no API token in the pod.
     pod_labels: extra pod labels (not the chart's own); default none.
@@ -126,6 +128,7 @@ class WorkloadProps:
     args: Sequence[str] = ()
     env: Mapping[str, str | Mapping] = field(default_factory=dict)
     env_from: Sequence[Mapping] = ()
+    ports: Sequence[Mapping] = ()
     image_pull_secrets: Sequence[str] = ()
     service_account: ServiceAccount | None = None
     pod_labels: Mapping[str, str] = field(default_factory=dict)

@@ -26,6 +26,8 @@ DUPLICATE_VOLUME = "volume name {name} is used twice"
 UNKNOWN_VOLUME = "mounts volume {name}, which the pod does not have"
 DUPLICATE_MOUNT = "mount path {path} is already used (/tmp and configMountPath are the chart's own)"
 RESERVED_LABEL = "label {name} is set by the chart and selects the app's pods; choose another"
+DUPLICATE_PORT_NAME = "port name {name} is already used (http and metrics are the chart's own)"
+DUPLICATE_PORT = "port {port}/{protocol} is already used"
 OTHER_CONTAINER = "the app has one container, app; containerName {name} is not it"
 
 # Names the chart gives its own volumes and pod labels; values may not reuse them.
@@ -110,6 +112,16 @@ def _pod_problems(values: dict) -> list[tuple[tuple, str]]:
             problems.append((("volumeMounts", index, "mountPath"), DUPLICATE_MOUNT.format(path=mount["mountPath"])))
         paths.add(mount["mountPath"])
     problems += [(("podLabels", key), RESERVED_LABEL.format(name=key)) for key in values["podLabels"] if key in OWN_POD_LABELS]
+    names = {"http", "metrics"}
+    numbers = {(p, "TCP") for p in (values.get("port"), (values.get("metrics") or {}).get("port")) if p}
+    for index, port in enumerate(values["ports"]):
+        number = (port["port"], port.get("protocol", "TCP"))
+        if port["name"] in names:
+            problems.append((("ports", index, "name"), DUPLICATE_PORT_NAME.format(name=port["name"])))
+        elif number in numbers:
+            problems.append((("ports", index, "port"), DUPLICATE_PORT.format(port=number[0], protocol=number[1])))
+        names.add(port["name"])
+        numbers.add(number)
     for name, value in values["env"].items():
         ref = value.get("valueFrom", {}).get("resourceFieldRef", {}) if isinstance(value, dict) else {}
         if ref.get("containerName", "app") != "app":

@@ -170,6 +170,21 @@ def env_schema(description: str) -> dict:
 
 ENV_FROM = {"type": "array", "items": {"$ref": "#/definitions/k8s.EnvFromSource"}}
 PULL_SECRETS = {"type": "array", "items": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253}}
+PORT_NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"  # IANA service name, as Kubernetes wants it
+PORTS = {
+    "type": "array",
+    "description": "More named ports on the app container (and on an api's Service unless expose is false)",
+    "items": obj(
+        {
+            "name": string("Port name (not http or metrics)", pattern=PORT_NAME, maxLength=15),
+            "port": integer(1, 65535, "Container port (and Service port)"),
+            "protocol": {"enum": ["TCP", "UDP", "SCTP"], "description": "Protocol (default TCP)"},
+            "appProtocol": string("Service appProtocol, e.g. grpc or kubernetes.io/h2c", minLength=1),
+            "expose": boolean("Also a port of the api's Service (default true)"),
+        },
+        required=("name", "port"),
+    ),
+}
 TAG = {"anyOf": [{"type": "string", "pattern": f"^$|{IMAGE_TAG}"}, {"type": "integer", "minimum": 0}]}
 
 
@@ -194,6 +209,7 @@ def app_schema(shape: AppShape) -> dict:
         "args": {"type": "array", "items": {"type": "string"}, "description": "Container arguments"},
         "env": env_schema("Environment variables: a string or {valueFrom: ...} (override global.env by name)"),
         "envFrom": {**ENV_FROM, "description": "Secrets and ConfigMaps whose keys become env vars (after global.envFrom)"},
+        "ports": PORTS,
         "imagePullSecrets": {**PULL_SECRETS, "description": "Names of registry Secrets (added to global.imagePullSecrets)"},
         "serviceAccount": obj(
             {

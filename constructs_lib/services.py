@@ -14,13 +14,13 @@ import cdk8s
 import cdk8s_plus_28 as kplus
 from constructs import Construct
 
-from .bindings import BoundConstruct, Guard, Value, nested
+from .bindings import BoundConstruct, Guard, Tail, Value, nested
 from .gojson import go_json
 from .kplus_json import add, kplus_enum, remove, typed
 from .labels import app_labels, selector_labels
 from .model import App, ChartContext, app_names
 from .naming import API, HASH_LEN, JOB, PROCESSOR, dashed, short_hash
-from .pod_bindings import POD_VARIABLES
+from .pod_bindings import POD_VARIABLES, SERVICE_PORT_LINES
 from .policy import policy_annotations
 from .props import ApiProps, JobProps, ProcessorProps, WorkloadProps, make_props, to_values
 from .workload import KPLUS_DEPLOYMENT_DEFAULTS, finish_pod, pod_props
@@ -153,6 +153,12 @@ class ApiService(_DeploymentService):
             port = app.values["metrics"]["port"]
             ports.append(kplus.ServicePort(port=port, name="metrics", target_port=port, protocol=kplus.Protocol.TCP))
             bindings[("spec", "ports", 1, "port")] = Value("$app.metrics.port")
+        bindings[("spec", "ports")] = Tail(len(ports), SERVICE_PORT_LINES)
+        exposed = [p for p in app.values["ports"] if p.get("expose", True)]
+        ports += [
+            kplus.ServicePort(port=p["port"], name=p["name"], target_port=p["port"], protocol=kplus.Protocol[p.get("protocol", "TCP")])
+            for p in exposed
+        ]
         self.service = kplus.Service(
             self,
             "service",
@@ -164,6 +170,8 @@ class ApiService(_DeploymentService):
             self.service.select_label(key, value)
         # Target the container ports by name, so a port change is one knob; no empty externalIPs.
         patches = [add(f"/spec/ports/{i}/targetPort", typed({"targetPort": p.name})["targetPort"]) for i, p in enumerate(ports)]
+        own = len(ports) - len(exposed)
+        patches += [add(f"/spec/ports/{own + i}/appProtocol", p["appProtocol"]) for i, p in enumerate(exposed) if "appProtocol" in p]
         cdk8s.ApiObject.of(self.service).add_json_patch(*patches, remove("/spec/externalIPs"))
         self.record(
             self.service,

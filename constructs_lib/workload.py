@@ -165,6 +165,7 @@ def pod_props(scope: Construct, chart: ChartContext, app: App) -> tuple[dict, kp
         ports.append(kplus.ContainerPort(number=values["port"], name="http", protocol=kplus.Protocol.TCP))
     if "metrics" in values:
         ports.append(kplus.ContainerPort(number=values["metrics"]["port"], name="metrics", protocol=kplus.Protocol.TCP))
+    ports += [kplus.ContainerPort(number=p["port"], name=p["name"], protocol=kplus.Protocol[p.get("protocol", "TCP")]) for p in values["ports"]]
     env = merged_env(chart, app)
     container = kplus.ContainerProps(
         name=CONTAINER,

@@ -78,7 +78,7 @@ def test_several_problems_in_several_files_are_reported_together(tmp_path):
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"{one}: charts.web.apps.a_api.colour: unknown key; expected one of: args, command, enabled, env, envFrom, healthPath, image, "
-        "imagePullSecrets, nodeSelector, podAnnotations, podLabels, podSecurityContext, port, replicas, resources, securityContext, "
+        "imagePullSecrets, nodeSelector, podAnnotations, podLabels, podSecurityContext, port, ports, replicas, resources, securityContext, "
         "serviceAccount, tolerations, type, volumeMounts, volumes, zoneSpread",
         f"{one}: charts.web.apps.a_api.port: expected an integer, got a string",
         f"{one}: charts.web.apps.a_api.replicas: expected at least 0, got -1",

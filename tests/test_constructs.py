@@ -229,3 +229,21 @@ def test_the_readme_example_runs_as_written_without_a_banner(tmp_path):
     assert result.stderr == ""  # no jsii banner reaches a library user
     kinds = sorted(o["kind"] for o in yaml.safe_load_all((tmp_path / "dist" / "shop.k8s.yaml").read_text()) if o)
     assert kinds == ["ConfigMap", "Deployment", "Deployment", "HorizontalPodAutoscaler", "NetworkPolicy", "PodDisruptionBudget", "Service"]
+
+
+def test_ports_prop_adds_named_container_and_service_ports():
+    objects = synth(
+        lambda c: ApiService(
+            c,
+            "cart",
+            image="r/cart:1",
+            ports=[{"name": "grpc", "port": 9000, "appProtocol": "grpc"}, {"name": "debug", "port": 6060, "expose": False}],
+        )
+    )
+    container = pod(objects, "Deployment", "cart")["spec"]["containers"][0]
+    assert [(p["name"], p["containerPort"]) for p in container["ports"]] == [("http", 8000), ("grpc", 9000), ("debug", 6060)]
+    service = objects[("Service", "cart-service")]["spec"]["ports"]
+    assert service[1] == {"appProtocol": "grpc", "name": "grpc", "port": 9000, "protocol": "TCP", "targetPort": "grpc"}
+    assert len(service) == 2
+    with pytest.raises(PropsError, match=r"shop/cart: ports\[0\]\.name: port name http is already used"):
+        synth(lambda c: ApiService(c, "cart", image="r/cart:1", ports=[{"name": "http", "port": 9000}]))

@@ -127,3 +127,44 @@ def test_bad_values_fail_naming_the_key(helm, example_out, args, message):
     result = run_helm(helm, "template", "r", chart_dir(example_out), *args, check=False)
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
+
+
+def test_extra_ports_reach_the_container_and_the_service_unless_kept_off(helm, example_out):
+    checkout = f"{CHART}-checkout-api"
+    objects = by_identity(render(helm, chart_dir(example_out)))
+    container = objects[("Deployment", checkout)]["spec"]["template"]["spec"]["containers"][0]
+    assert [p["name"] for p in container["ports"]] == ["http", "grpc", "admin"]
+    service = objects[("Service", f"{checkout}-service")]["spec"]["ports"]
+    assert service[1] == {"name": "grpc", "port": 9000, "protocol": "TCP", "targetPort": "grpc", "appProtocol": "grpc"}
+    assert [p["name"] for p in service] == ["http", "grpc"]  # admin has expose: false
+    # A processor has no own port: its values ports alone make the list.
+    changed = by_identity(
+        render(
+            helm,
+            chart_dir(example_out),
+            "--set-json",
+            'payments.apps.kafka_consumer.ports=[{"name":"admin","port":8081,"protocol":"TCP"}]',
+            "--set-json",
+            'payments.apps.checkout_api.ports=[{"name":"grpc","port":9100,"appProtocol":"grpc"},{"name":"admin","port":9901,"expose":true}]',
+        )
+    )
+    consumer = changed[("Deployment", CONSUMER)]["spec"]["template"]["spec"]["containers"][0]
+    assert consumer["ports"] == [{"containerPort": 8081, "name": "admin", "protocol": "TCP"}]
+    ports = {p["name"]: p["port"] for p in changed[("Service", f"{checkout}-service")]["spec"]["ports"]}
+    assert ports == {"http": 8000, "grpc": 9100, "admin": 9901}
+
+
+@pytest.mark.parametrize(
+    ("ports", "message"),
+    [
+        ('[{"name":"http","port":9000}]', "ports[0].name: port name http is already used"),
+        ('[{"name":"grpc","port":8000}]', "ports[0].port: port 8000/TCP is already used"),
+        ('[{"name":"Bad_Name","port":9000}]', "/payments/apps/checkout_api/ports/0/name"),
+    ],
+)
+def test_port_clashes_fail_naming_the_key(helm, example_out, ports, message):
+    from conftest import run_helm
+
+    result = run_helm(helm, "template", "r", chart_dir(example_out), "--set-json", f"payments.apps.checkout_api.ports={ports}", check=False)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
