@@ -68,6 +68,14 @@ class MapTail:
 
 
 @dataclass(frozen=True)
+class Either:
+    """`key:` with the value of `expr` (block YAML) while it is not empty, else `fallback` as a literal."""
+
+    expr: str
+    fallback: object
+
+
+@dataclass(frozen=True)
 class Guard:
     """The entry exists only while cond holds; its content is `inner` or the synth's."""
 
@@ -75,7 +83,7 @@ class Guard:
     inner: Value | WithValue | Lit | Raw | None = None
 
 
-Binding = Value | WithValue | Lit | Raw | Tail | MapTail | Guard
+Binding = Value | WithValue | Lit | Raw | Tail | MapTail | Either | Guard
 
 
 @dataclass

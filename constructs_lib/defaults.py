@@ -24,6 +24,7 @@ SAFE_POD_SECURITY = {
     "runAsUser": 10001,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
+DEFAULT_GRACE_SECONDS = 30  # Kubernetes' own default, so the chart writes the field only when it differs
 GLOBAL_DEFAULTS = {"env": {}, "envFrom": [], "imagePullSecrets": [], "image": {"registry": "", "tag": ""}}
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "100m", "memory": "128Mi"},
@@ -49,6 +50,14 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> d
         "imagePullSecrets": [],
         "serviceAccount": {"create": False, "name": "", "annotations": {}, "automountToken": False},
         "podLabels": {},
+        "affinity": {},
+        "topologySpreadConstraints": [],
+        "priorityClassName": "",
+        "terminationGracePeriodSeconds": DEFAULT_GRACE_SECONDS,
+        "lifecycle": {},
+        "hostAliases": [],
+        "dnsConfig": {},
+        "runtimeClassName": "",
         "volumes": [],
         "volumeMounts": [],
         "resources": copy.deepcopy(DEFAULT_RESOURCES),

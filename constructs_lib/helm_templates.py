@@ -11,7 +11,7 @@ import functools
 import json
 import re
 
-from .bindings import Bound, Guard, Lit, MapTail, Raw, Tail, Value, WithValue
+from .bindings import Bound, Either, Guard, Lit, MapTail, Raw, Tail, Value, WithValue
 
 _PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9_./-]*$")
 _RESERVED = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"}
@@ -73,6 +73,10 @@ class _Emitter:
             return self.literal(key, binding.value, path, indent)
         if isinstance(binding, Raw):
             return _lines(binding.lines, indent)
+        if isinstance(binding, Either):
+            given = [f"{pad}{scalar(key)}: {{{{- toYaml {binding.expr} | nindent {indent + 2} }}}}"]
+            fallback = self.literal(key, binding.fallback, path, indent)
+            return [f"{pad}{{{{- if {binding.expr} }}}}", *given, f"{pad}{{{{- else }}}}", *fallback, f"{pad}{{{{- end }}}}"]
         if isinstance(binding, Tail) and binding.keep == 0:
             lines = [f"{pad}{scalar(key)}:", *_lines(binding.lines, indent + 2, item_column=indent + 4)]
             return [f"{pad}{{{{- if {binding.when} }}}}", *lines, f"{pad}{{{{- end }}}}"]

@@ -7,9 +7,10 @@ the chart's default render equals the synth because both follow these rules.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
-from .bindings import Guard, Lit, MapTail, Raw, Tail, Value, WithValue
+from .bindings import Either, MapTail, Raw, Tail, Value, WithValue
 from .gojson import go_json
 from .model import App, ChartContext
 
@@ -96,6 +97,38 @@ SERVICE_PORT_LINES = (
     "  {{- end }}",
     "{{- end }}{{ end }}",
 )
+
+
+def spread_lines(app: App) -> tuple[str, ...]:
+    """zoneSpread's constraint (deployments), then the values' constraints with the app's selector by default."""
+    name = json.dumps(app.names.workload)
+    zone = (
+        "{{- if $app.zoneSpread }}",
+        "  - maxSkew: 1",
+        "    topologyKey: topology.kubernetes.io/zone",
+        "    whenUnsatisfiable: ScheduleAnyway",
+        "    labelSelector:",
+        "      matchLabels:",
+        f"        app.kubernetes.io/name: {name}",
+        "{{- end }}",
+    )
+    return (
+        f"{{{{- if or {'$app.zoneSpread ' if not app.is_job else ''}$app.topologySpreadConstraints }}}}",
+        "topologySpreadConstraints:",
+        *(() if app.is_job else zone),
+        "{{- range $app.topologySpreadConstraints }}",
+        f'{{{{- $c := mergeOverwrite (dict "labelSelector" (dict "matchLabels" (dict "app.kubernetes.io/name" {name}))) . }}}}',
+        "  - {{ toYaml $c | indent @ITEM@ | trim }}",
+        "{{- end }}",
+        "{{- end }}",
+    )
+
+
+GRACE_LINES = (
+    "{{- if ne (int $app.terminationGracePeriodSeconds) 30 }}",
+    "terminationGracePeriodSeconds: {{ $app.terminationGracePeriodSeconds | toJson }}",
+    "{{- end }}",
+)
 POD_LABEL_LINES = (
     "{{- range $key, $value := $app.podLabels }}",
     "{{ $key | toJson }}: {{ $value | toJson }}",
@@ -153,7 +186,7 @@ def pod_annotations_expr(app: App) -> str:
     return f"(mergeOverwrite (dict) {' '.join(parts)} $app.podAnnotations)"
 
 
-def pod_bindings(app: App, builtin_volumes: int, zone_spread: list[dict]) -> dict:
+def pod_bindings(app: App, builtin_volumes: int, host_affinity: dict) -> dict:
     own_ports = int(app.has_health) + int("metrics" in app.values)
     c = ("spec", "containers", 0)
     bindings: dict = {
@@ -185,8 +218,13 @@ def pod_bindings(app: App, builtin_volumes: int, zone_spread: list[dict]) -> dic
             bindings[(*c, f"{probe}Probe", "httpGet", "path")] = Value("$app.healthPath")
     if "metrics" in app.values:
         bindings[(*c, "ports", 1 if app.has_health else 0, "containerPort")] = Value("$app.metrics.port")
+    bindings[("spec", "topologySpreadConstraints")] = Raw(spread_lines(app))
+    bindings[("spec", "terminationGracePeriodSeconds")] = Raw(GRACE_LINES)
+    bindings.update({("spec", key): WithValue(f"$app.{key}") for key in ("priorityClassName", "hostAliases", "dnsConfig", "runtimeClassName")})
+    bindings[(*c, "lifecycle")] = WithValue("$app.lifecycle")
     if app.is_job:
         bindings[("spec", "restartPolicy")] = Value("$app.restartPolicy")
-    else:
-        bindings[("spec", "topologySpreadConstraints")] = Guard("$app.zoneSpread", Lit(zone_spread))
+        bindings[("spec", "affinity")] = WithValue("$app.affinity")
+    else:  # the chart's anti-affinity across nodes unless the values give an affinity
+        bindings[("spec", "affinity")] = Either("$app.affinity", host_affinity)
     return bindings

@@ -114,6 +114,11 @@ class WorkloadProps:
         `tmp` and `config`; mounts of secret volumes are read-only unless they say otherwise).
     config_files: file name → text, in a ConfigMap `<name>-config` mounted read-only at
         config_mount_path (default `/etc/<id>`); pods roll when the text changes. Default none.
+    affinity: a Kubernetes Affinity; when given it replaces the default preferred
+        anti-affinity across nodes. topology_spread_constraints: their labelSelector
+        defaults to the app's selector. priority_class_name, runtime_class_name: default
+        none. termination_grace_period_seconds: default 30. lifecycle (e.g.
+        `{"preStop": {"sleep": {"seconds": 5}}}`), host_aliases, dns_config: default none.
     resources: requests/limits, merged over 100m/128Mi requests and 500m/256Mi limits.
     security_context, pod_security_context: merged over the safe defaults (non-root
         UID/GID 10001, read-only root filesystem, no privilege escalation, all
@@ -136,6 +141,14 @@ class WorkloadProps:
     volume_mounts: Sequence[Mapping] = ()
     config_files: Mapping[str, str] | None = None
     config_mount_path: str | None = None
+    affinity: Mapping = field(default_factory=dict)
+    topology_spread_constraints: Sequence[Mapping] = ()
+    priority_class_name: str = ""
+    termination_grace_period_seconds: int = 30
+    lifecycle: Mapping = field(default_factory=dict)
+    host_aliases: Sequence[Mapping] = ()
+    dns_config: Mapping = field(default_factory=dict)
+    runtime_class_name: str = ""
     resources: Mapping = field(default_factory=lambda: copy.deepcopy(DEFAULT_RESOURCES))
     security_context: Mapping = field(default_factory=lambda: copy.deepcopy(SAFE_CONTAINER_SECURITY))
     pod_security_context: Mapping = field(default_factory=lambda: copy.deepcopy(SAFE_POD_SECURITY))

@@ -34,7 +34,17 @@ CONFIG_KEY = r"^[-._a-zA-Z0-9]+$"  # a ConfigMap key, and so a file name under t
 # Kubernetes sub-objects users paste into values, checked as strictly as our own keys
 # (generated from the Kubernetes 1.29 schemas by scripts/gen_k8s_schemas.py).
 K8S_FILE = Path(__file__).with_name("k8s_schemas.json")
-K8S_USED = ("EnvVarSource", "EnvFromSource", "Volume", "VolumeMount")
+K8S_USED = (
+    "EnvVarSource",
+    "EnvFromSource",
+    "Volume",
+    "VolumeMount",
+    "Affinity",
+    "TopologySpreadConstraint",
+    "Lifecycle",
+    "HostAlias",
+    "PodDNSConfig",
+)
 
 
 @cache
@@ -170,6 +180,17 @@ def env_schema(description: str) -> dict:
 
 ENV_FROM = {"type": "array", "items": {"$ref": "#/definitions/k8s.EnvFromSource"}}
 PULL_SECRETS = {"type": "array", "items": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253}}
+# Scheduling and shutdown keys every app has; empty means Kubernetes' (or the chart's) default.
+SCHEDULING = (
+    "affinity",
+    "topologySpreadConstraints",
+    "priorityClassName",
+    "terminationGracePeriodSeconds",
+    "lifecycle",
+    "hostAliases",
+    "dnsConfig",
+    "runtimeClassName",
+)
 PORT_NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"  # IANA service name, as Kubernetes wants it
 PORTS = {
     "type": "array",
@@ -223,6 +244,18 @@ def app_schema(shape: AppShape) -> dict:
             required=("create", "name", "annotations", "automountToken"),
             description="The pod's identity",
         ),
+        "affinity": k8s_ref("Affinity", "Pod affinity; replaces the default anti-affinity across nodes when not empty"),
+        "topologySpreadConstraints": {
+            "type": "array",
+            "items": {"$ref": "#/definitions/k8s.TopologySpreadConstraint"},
+            "description": "Spread constraints (labelSelector defaults to the app's own selector), after zoneSpread's",
+        },
+        "priorityClassName": string("PriorityClass of the pods (empty: the cluster default)", pattern=f"({DNS_SUBDOMAIN})|^$", maxLength=253),
+        "terminationGracePeriodSeconds": integer(0, 31536000, "Seconds between SIGTERM and SIGKILL"),
+        "lifecycle": k8s_ref("Lifecycle", "Container lifecycle hooks, e.g. preStop: {sleep: {seconds: 5}}"),
+        "hostAliases": {"type": "array", "items": {"$ref": "#/definitions/k8s.HostAlias"}, "description": "Extra /etc/hosts entries"},
+        "dnsConfig": k8s_ref("PodDNSConfig", "Pod DNS settings (nameservers, searches, options)"),
+        "runtimeClassName": string("RuntimeClass (empty: the cluster default)", pattern=f"({DNS_SUBDOMAIN})|^$", maxLength=253),
         "podLabels": string_map(
             "Extra pod labels (never the chart's own labels)", LABEL_KEY, {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE}
         ),

@@ -25,6 +25,7 @@ import cdk8s
 import cdk8s_plus_28 as kplus
 from constructs import Construct
 
+from .defaults import DEFAULT_GRACE_SECONDS
 from .kplus_json import add, env_text, kplus_enum, remove, typed
 from .labels import app_labels, selector_labels
 from .model import App, ChartContext
@@ -60,6 +61,12 @@ def zone_spread(app: App) -> list[dict]:
             "labelSelector": {"matchLabels": selector_labels(app)},
         }
     ]
+
+
+def spread_constraints(app: App) -> list[dict]:
+    """The values' topologySpreadConstraints, each selecting the app's pods unless it says otherwise."""
+    default = {"labelSelector": {"matchLabels": selector_labels(app)}}
+    return [{**default, **c} for c in app.values["topologySpreadConstraints"]]
 
 
 def host_anti_affinity(app: App) -> dict:
@@ -219,11 +226,13 @@ def finish_pod(workload: kplus.Deployment | kplus.Job, chart: ChartContext, app:
         "tolerations": values["tolerations"],
         "imagePullSecrets": [{"name": name} for name in pull_secrets],
     }
-    if not app.is_job:
-        pod_spec["affinity"] = host_anti_affinity(app)
-        if values["zoneSpread"]:
-            pod_spec["topologySpreadConstraints"] = zone_spread(app)
+    pod_spec["affinity"] = values["affinity"] or (None if app.is_job else host_anti_affinity(app))
+    pod_spec["topologySpreadConstraints"] = [*(zone_spread(app) if values.get("zoneSpread") else []), *spread_constraints(app)]
+    if values["terminationGracePeriodSeconds"] != DEFAULT_GRACE_SECONDS:
+        pod_spec["terminationGracePeriodSeconds"] = values["terminationGracePeriodSeconds"]
+    pod_spec.update({key: values[key] for key in ("priorityClassName", "hostAliases", "dnsConfig", "runtimeClassName")})
     container = {
+        "lifecycle": values["lifecycle"],
         "resources": values["resources"],
         "securityContext": values["securityContext"],
         "envFrom": [*every["envFrom"], *values["envFrom"]],
@@ -239,7 +248,7 @@ def finish_pod(workload: kplus.Deployment | kplus.Job, chart: ChartContext, app:
     ops += [add(f"{c}/volumeMounts/-", typed(mount)) for mount in user_mounts(values)]
     cdk8s.ApiObject.of(workload).add_json_patch(*ops)
     own_volumes = 2 if "configFiles" in values else 1  # tmp, config
-    return pod_bindings(app, own_volumes, zone_spread(app))
+    return pod_bindings(app, own_volumes, host_anti_affinity(app))
 
 
 def user_mounts(values: dict) -> list[dict]:

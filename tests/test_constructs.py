@@ -247,3 +247,30 @@ def test_ports_prop_adds_named_container_and_service_ports():
     assert len(service) == 2
     with pytest.raises(PropsError, match=r"shop/cart: ports\[0\]\.name: port name http is already used"):
         synth(lambda c: ApiService(c, "cart", image="r/cart:1", ports=[{"name": "http", "port": 9000}]))
+
+
+def test_scheduling_props_replace_the_default_affinity_and_select_the_app():
+    objects = synth(
+        lambda c: ProcessorService(
+            c,
+            "mail",
+            image="r/mail:1",
+            affinity={
+                "nodeAffinity": {
+                    "preferredDuringSchedulingIgnoredDuringExecution": [
+                        {"weight": 1, "preference": {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["a"]}]}}
+                    ]
+                }
+            },
+            topology_spread_constraints=[{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway"}],
+            termination_grace_period_seconds=90,
+            lifecycle={"preStop": {"httpGet": {"path": "/drain", "port": 8080}}},
+        )
+    )
+    spec = pod(objects, "Deployment", "mail")["spec"]
+    assert list(spec["affinity"]) == ["nodeAffinity"]
+    assert spec["topologySpreadConstraints"][0]["labelSelector"] == {"matchLabels": {"app.kubernetes.io/name": "mail"}}
+    assert spec["terminationGracePeriodSeconds"] == 90
+    assert spec["containers"][0]["lifecycle"] == {"preStop": {"httpGet": {"path": "/drain", "port": 8080}}}
+    for obj in objects.values():
+        kubernetes_validate.validate(obj, "1.37", strict=True)

@@ -168,3 +168,65 @@ def test_port_clashes_fail_naming_the_key(helm, example_out, ports, message):
     result = run_helm(helm, "template", "r", chart_dir(example_out), "--set-json", f"payments.apps.checkout_api.ports={ports}", check=False)
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
+
+
+SCHEDULING_SETS = (
+    "--set-json",
+    'payments.apps.ledger_api.affinity={"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":'
+    '[{"matchExpressions":[{"key":"pool","operator":"In","values":["payments"]}]}]}}}',
+    "--set-json",
+    'payments.apps.ledger_api.topologySpreadConstraints=[{"maxSkew":1,"topologyKey":"kubernetes.io/hostname","whenUnsatisfiable":"DoNotSchedule"}]',
+    "--set",
+    "payments.apps.ledger_api.zoneSpread=true",
+    "--set",
+    "payments.apps.ledger_api.priorityClassName=payments-critical",
+    "--set",
+    "payments.apps.ledger_api.terminationGracePeriodSeconds=60",
+    "--set",
+    "payments.apps.ledger_api.lifecycle.preStop.sleep.seconds=5",
+    "--set-json",
+    'payments.apps.ledger_api.hostAliases=[{"ip":"10.1.2.3","hostnames":["ledger-db.internal"]}]',
+    "--set-json",
+    'payments.apps.ledger_api.dnsConfig={"options":[{"name":"ndots","value":"2"}]}',
+    "--set",
+    "payments.apps.ledger_api.runtimeClassName=gvisor",
+    "--set-json",
+    'payments.apps.ledger_migrate.affinity={"podAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":1,'
+    '"podAffinityTerm":{"topologyKey":"kubernetes.io/hostname","labelSelector":{"matchLabels":{"app":"db"}}}}]}}',
+)
+
+
+def test_scheduling_and_shutdown_knobs_are_live_and_valid_kubernetes(helm, example_out):
+    import kubernetes_validate
+
+    default = by_identity(render(helm, chart_dir(example_out)))
+    spec = default[("Deployment", LEDGER)]["spec"]["template"]["spec"]
+    assert list(spec["affinity"]) == ["podAntiAffinity"] and "topologySpreadConstraints" not in spec
+    assert "terminationGracePeriodSeconds" not in spec and "priorityClassName" not in spec
+    objects = render(helm, chart_dir(example_out), *SCHEDULING_SETS)
+    found = by_identity(objects)
+    spec = found[("Deployment", LEDGER)]["spec"]["template"]["spec"]
+    assert list(spec["affinity"]) == ["nodeAffinity"]  # replaces the default anti-affinity
+    selector = {"matchLabels": {"app.kubernetes.io/name": LEDGER}}
+    assert [(c["topologyKey"], c["labelSelector"]) for c in spec["topologySpreadConstraints"]] == [
+        ("topology.kubernetes.io/zone", selector),
+        ("kubernetes.io/hostname", selector),  # the app's own selector by default
+    ]
+    assert (spec["priorityClassName"], spec["terminationGracePeriodSeconds"], spec["runtimeClassName"]) == ("payments-critical", 60, "gvisor")
+    assert spec["hostAliases"] == [{"ip": "10.1.2.3", "hostnames": ["ledger-db.internal"]}]
+    assert spec["dnsConfig"] == {"options": [{"name": "ndots", "value": "2"}]}
+    assert spec["containers"][0]["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
+    job = found[("Job", f"{CHART}-ledger-migrate")]["spec"]["template"]["spec"]
+    assert list(job["affinity"]) == ["podAffinity"]
+    for obj in objects:
+        if obj["kind"] in ("Deployment", "Job"):
+            for version in ("1.29", "1.37"):
+                kubernetes_validate.validate(obj, version, strict=True)
+
+
+def test_a_misspelled_affinity_fails_naming_the_key(helm, example_out):
+    from conftest import run_helm
+
+    args = ("--set-json", 'payments.apps.ledger_api.affinity={"nodeAfinity":{}}')
+    result = run_helm(helm, "template", "r", chart_dir(example_out), *args, check=False)
+    assert result.returncode != 0 and "nodeAfinity" in result.stderr, result.stderr
