@@ -24,6 +24,12 @@ SAFE_POD_SECURITY = {
     "runAsUser": 10001,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
+PROBE_TIMINGS = {
+    "readiness": {"periodSeconds": 10, "timeoutSeconds": 2, "failureThreshold": 3},
+    "liveness": {"periodSeconds": 20, "timeoutSeconds": 2, "failureThreshold": 3},
+    # Up to 5 minutes to start before liveness takes over.
+    "startup": {"periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 60},
+}
 DEFAULT_GRACE_SECONDS = 30  # Kubernetes' own default, so the chart writes the field only when it differs
 GLOBAL_DEFAULTS = {"env": {}, "envFrom": [], "imagePullSecrets": [], "image": {"registry": "", "tag": ""}}
 DEFAULT_RESOURCES = {
@@ -50,6 +56,7 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> d
         "imagePullSecrets": [],
         "serviceAccount": {"create": False, "name": "", "annotations": {}, "automountToken": False},
         "podLabels": {},
+        "probes": {},
         "affinity": {},
         "topologySpreadConstraints": [],
         "priorityClassName": "",

@@ -124,9 +124,11 @@ class _Emitter:
 
 
 def _lines(lines: tuple[str, ...], indent: int, item_column: int | None = None) -> list[str]:
-    """Template lines indented by `indent`, with @ITEM@ set to the column of a list item's keys."""
+    """Template lines indented by `indent`, with @ITEM@ set to the column of a list item's keys
+    (@ITEM+2@ two further) and @CHILD@ to the column of the entry's own keys."""
     column = indent + 4 if item_column is None else item_column
-    return [" " * indent + line.replace("@ITEM@", str(column)).replace("@ITEM+2@", str(column + 2)) for line in lines]
+    tokens = {"@ITEM@": str(column), "@ITEM+2@": str(column + 2), "@CHILD@": str(indent + 2)}
+    return [" " * indent + functools.reduce(lambda text, token: text.replace(token, tokens[token]), tokens, line) for line in lines]
 
 
 def render_template(obj: dict, bound: Bound, preamble: list[str], extra_bindings: dict) -> str:

@@ -84,6 +84,14 @@ def _pod_rules() -> list[str]:
         + "{{ end }}",
         '{{- $_ := set $paths $m.mountPath "" }}',
         "{{- end }}",
+        '{{- range $name, $probe := $app.probes }}{{ if kindIs "map" $probe }}',
+        '{{- $handlers := pick $probe "httpGet" "grpc" "tcpSocket" "exec" | keys }}',
+        "{{- if gt (len $handlers) 1 }}" + _fail("%v.probes.%v", rules.TWO_HANDLERS, "$where", "$name") + "{{ end }}",
+        '{{- if and (not $handlers) (not (hasKey $app "healthPath")) }}' + _fail("%v.probes.%v", rules.NO_HANDLER, "$where", "$name") + "{{ end }}",
+        '{{- if and (hasKey $probe "httpGet") (not (hasKey $probe.httpGet "port")) (not (hasKey $app "healthPath")) }}'
+        + _fail("%v.probes.%v.httpGet", rules.NO_PORT, "$where", "$name")
+        + "{{ end }}",
+        "{{- end }}{{ end }}",
         '{{- $names := dict "http" "" "metrics" "" }}',
         "{{- $numbers := dict }}",
         '{{- if hasKey $app "port" }}{{ $_ := set $numbers (printf "%v/TCP" $app.port) "" }}{{ end }}',

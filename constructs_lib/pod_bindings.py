@@ -11,8 +11,10 @@ import json
 import re
 
 from .bindings import Either, MapTail, Raw, Tail, Value, WithValue
+from .defaults import PROBE_TIMINGS
 from .gojson import go_json
 from .model import App, ChartContext
+from .schema import PROBE_HANDLERS
 
 CONFIG_CHECKSUM = "checksum/config"
 # A repository's registry host: a first path part with a dot or a port, or localhost.
@@ -124,6 +126,30 @@ def spread_lines(app: App) -> tuple[str, ...]:
     )
 
 
+def probe_lines(app: App, name: str) -> tuple[str, ...]:
+    """`<name>Probe:` as workload.probe() computes it: values' probes.<name> over the default."""
+    if app.has_health:
+        timings = " ".join(f'"{k}" {v}' for k, v in PROBE_TIMINGS[name].items())
+        default = f'dict "httpGet" (dict "path" $app.healthPath "port" "http") {timings}'
+    else:
+        default = "dict"
+    handlers = " ".join(f'"{h}"' for h in PROBE_HANDLERS)
+    return (
+        f'{{{{- $given := index ($app.probes | default dict) "{name}" }}}}',
+        '{{- if not (kindIs "bool" $given) }}',
+        f"{{{{- $probe := {default} }}}}",
+        "{{- if $given }}",
+        f"{{{{- range $h := list {handlers} }}}}{{{{ if and (hasKey $given $h) (not (hasKey $probe $h)) }}}}"
+        f"{{{{ $probe = omit $probe {handlers} }}}}{{{{ end }}}}{{{{ end }}}}",
+        "{{- $probe = mergeOverwrite $probe (deepCopy $given) }}",
+        "{{- end }}",
+        "{{- if $probe }}",
+        f"{name}Probe: {{{{- toYaml $probe | nindent @CHILD@ }}}}",
+        "{{- end }}",
+        "{{- end }}",
+    )
+
+
 GRACE_LINES = (
     "{{- if ne (int $app.terminationGracePeriodSeconds) 30 }}",
     "terminationGracePeriodSeconds: {{ $app.terminationGracePeriodSeconds | toJson }}",
@@ -214,8 +240,7 @@ def pod_bindings(app: App, builtin_volumes: int, host_affinity: dict) -> dict:
         bindings[(*c, "volumeMounts", 1, "mountPath")] = Value("$app.configMountPath")
     if app.has_health:
         bindings[(*c, "ports", 0, "containerPort")] = Value("$app.port")
-        for probe in ("readiness", "liveness", "startup"):
-            bindings[(*c, f"{probe}Probe", "httpGet", "path")] = Value("$app.healthPath")
+    bindings.update({(*c, f"{name}Probe"): Raw(probe_lines(app, name)) for name in PROBE_TIMINGS})
     if "metrics" in app.values:
         bindings[(*c, "ports", 1 if app.has_health else 0, "containerPort")] = Value("$app.metrics.port")
     bindings[("spec", "topologySpreadConstraints")] = Raw(spread_lines(app))

@@ -114,6 +114,9 @@ class WorkloadProps:
         `tmp` and `config`; mounts of secret volumes are read-only unless they say otherwise).
     config_files: file name → text, in a ConfigMap `<name>-config` mounted read-only at
         config_mount_path (default `/etc/<id>`); pods roll when the text changes. Default none.
+    probes: `{"readiness"|"liveness"|"startup": False or a Kubernetes Probe}`, each merged
+        over the default HTTP probe on health_path (a different handler replaces it);
+        default none changed.
     affinity: a Kubernetes Affinity; when given it replaces the default preferred
         anti-affinity across nodes. topology_spread_constraints: their labelSelector
         defaults to the app's selector. priority_class_name, runtime_class_name: default
@@ -141,6 +144,7 @@ class WorkloadProps:
     volume_mounts: Sequence[Mapping] = ()
     config_files: Mapping[str, str] | None = None
     config_mount_path: str | None = None
+    probes: Mapping = field(default_factory=dict)
     affinity: Mapping = field(default_factory=dict)
     topology_spread_constraints: Sequence[Mapping] = ()
     priority_class_name: str = ""

@@ -7,6 +7,7 @@ so a `--set` that breaks one fails at install time with the same message.
 from __future__ import annotations
 
 from .model import ChartModel
+from .schema import PROBE_HANDLERS
 
 # Messages shared with the validation template ({name} fields become %v there).
 BOTH_BOUNDS = "set either minAvailable or maxUnavailable, not both"
@@ -28,6 +29,9 @@ DUPLICATE_MOUNT = "mount path {path} is already used (/tmp and configMountPath a
 RESERVED_LABEL = "label {name} is set by the chart and selects the app's pods; choose another"
 DUPLICATE_PORT_NAME = "port name {name} is already used (http and metrics are the chart's own)"
 DUPLICATE_PORT = "port {port}/{protocol} is already used"
+TWO_HANDLERS = "a probe takes one of httpGet, grpc, tcpSocket, exec"
+NO_PORT = "httpGet needs a port (the app has no healthPath, so no http port to default to)"
+NO_HANDLER = "needs one of httpGet, grpc, tcpSocket, exec (the app has no healthPath to default to)"
 OTHER_CONTAINER = "the app has one container, app; containerName {name} is not it"
 
 # Names the chart gives its own volumes and pod labels; values may not reuse them.
@@ -112,6 +116,15 @@ def _pod_problems(values: dict) -> list[tuple[tuple, str]]:
             problems.append((("volumeMounts", index, "mountPath"), DUPLICATE_MOUNT.format(path=mount["mountPath"])))
         paths.add(mount["mountPath"])
     problems += [(("podLabels", key), RESERVED_LABEL.format(name=key)) for key in values["podLabels"] if key in OWN_POD_LABELS]
+    for name, probe in values["probes"].items():
+        if isinstance(probe, dict):
+            handlers = [h for h in PROBE_HANDLERS if h in probe]
+            if len(handlers) > 1:
+                problems.append((("probes", name), TWO_HANDLERS))
+            elif not handlers and "healthPath" not in values:
+                problems.append((("probes", name), NO_HANDLER))
+            elif "httpGet" in probe and "port" not in probe["httpGet"] and "healthPath" not in values:
+                problems.append((("probes", name, "httpGet"), NO_PORT))
     names = {"http", "metrics"}
     numbers = {(p, "TCP") for p in (values.get("port"), (values.get("metrics") or {}).get("port")) if p}
     for index, port in enumerate(values["ports"]):

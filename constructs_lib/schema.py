@@ -39,6 +39,7 @@ K8S_USED = (
     "EnvFromSource",
     "Volume",
     "VolumeMount",
+    "Probe",
     "Affinity",
     "TopologySpreadConstraint",
     "Lifecycle",
@@ -51,6 +52,9 @@ K8S_USED = (
 def k8s_definitions() -> dict:
     """`definitions` entries (`k8s.<Name>`) for the Kubernetes sub-objects the values use."""
     every = json.loads(K8S_FILE.read_text())
+    # A probe in values is merged over the default HTTP probe on port `http`, so its
+    # httpGet may leave the port out (rules.py wants one where there is no default).
+    del every["Probe"]["properties"]["httpGet"]["required"]
     return {f"k8s.{name}": every[name] for name in K8S_USED}
 
 
@@ -180,6 +184,8 @@ def env_schema(description: str) -> dict:
 
 ENV_FROM = {"type": "array", "items": {"$ref": "#/definitions/k8s.EnvFromSource"}}
 PULL_SECRETS = {"type": "array", "items": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253}}
+PROBES = ("readiness", "liveness", "startup")
+PROBE_HANDLERS = ("httpGet", "grpc", "tcpSocket", "exec")
 # Scheduling and shutdown keys every app has; empty means Kubernetes' (or the chart's) default.
 SCHEDULING = (
     "affinity",
@@ -243,6 +249,16 @@ def app_schema(shape: AppShape) -> dict:
             },
             required=("create", "name", "annotations", "automountToken"),
             description="The pod's identity",
+        ),
+        "probes": obj(
+            {
+                name: {
+                    "anyOf": [{"enum": [False]}, {"$ref": "#/definitions/k8s.Probe"}],
+                    "description": f"The {name} probe: false (off), or a Kubernetes Probe merged over the default from healthPath",
+                }
+                for name in PROBES
+            },
+            description="Readiness, liveness and startup probes, each on its own (default: HTTP GET healthPath for all three)",
         ),
         "affinity": k8s_ref("Affinity", "Pod affinity; replaces the default anti-affinity across nodes when not empty"),
         "topologySpreadConstraints": {

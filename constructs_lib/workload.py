@@ -25,23 +25,18 @@ import cdk8s
 import cdk8s_plus_28 as kplus
 from constructs import Construct
 
-from .defaults import DEFAULT_GRACE_SECONDS
+from .defaults import DEFAULT_GRACE_SECONDS, PROBE_TIMINGS, deep_merge
 from .kplus_json import add, env_text, kplus_enum, remove, typed
 from .labels import app_labels, selector_labels
 from .model import App, ChartContext
 from .pod_bindings import effective_image, pod_annotations, pod_bindings
 from .props import PropsError
+from .schema import PROBE_HANDLERS
 
 CONTAINER = "app"
 TMP_VOLUME = "tmp"
 CONFIG_VOLUME = "config"
 
-PROBE_TIMINGS = {
-    "readiness": {"periodSeconds": 10, "timeoutSeconds": 2, "failureThreshold": 3},
-    "liveness": {"periodSeconds": 20, "timeoutSeconds": 2, "failureThreshold": 3},
-    # Up to 5 minutes to start before liveness takes over.
-    "startup": {"periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 60},
-}
 
 # Kubernetes defaults kplus writes out. The API server drops the zero ones (so a
 # live object would never match the chart) and defaults the rest, so they are
@@ -202,9 +197,25 @@ def _needs_container(env: dict) -> bool:
     return any(isinstance(v, dict) and "containerName" in v["valueFrom"].get("resourceFieldRef", {}) for v in env.values())
 
 
-def probe(app: App, timings: dict) -> dict:
-    """An HTTP probe on healthPath, by port name so that a port change is one knob."""
-    return {"httpGet": {"path": app.values["healthPath"], "port": "http"}, **timings}
+def default_probe(app: App, name: str) -> dict:
+    """An HTTP probe on healthPath, by port name so that a port change is one knob; {} without one."""
+    if not app.has_health:
+        return {}
+    return {"httpGet": {"path": app.values["healthPath"], "port": "http"}, **PROBE_TIMINGS[name]}
+
+
+def probe(app: App, name: str) -> dict:
+    """The effective probe: the values' `probes.<name>` (false: none) merged over the default;
+    a handler of another kind replaces the default's."""
+    given = app.values["probes"].get(name)
+    if given is False:
+        return {}
+    probe = default_probe(app, name)
+    if given:
+        if any(h in given and h not in probe for h in PROBE_HANDLERS):
+            probe = {k: v for k, v in probe.items() if k not in PROBE_HANDLERS}
+        probe = deep_merge(probe, given)
+    return probe
 
 
 def finish_pod(workload: kplus.Deployment | kplus.Job, chart: ChartContext, app: App, *patches: cdk8s.JsonPatch) -> dict:
@@ -237,8 +248,7 @@ def finish_pod(workload: kplus.Deployment | kplus.Job, chart: ChartContext, app:
         "securityContext": values["securityContext"],
         "envFrom": [*every["envFrom"], *values["envFrom"]],
     }
-    if app.has_health:
-        container.update({f"{name}Probe": probe(app, timings) for name, timings in PROBE_TIMINGS.items()})
+    container.update({f"{name}Probe": probe(app, name) for name in PROBE_TIMINGS})
     c = f"{template}/spec/containers/0"
     ops = [*patches]
     ops += [remove(f"{template}/spec/{key}") for key in KPLUS_POD_DEFAULTS if key != "restartPolicy" or not app.is_job]

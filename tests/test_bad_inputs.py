@@ -79,7 +79,7 @@ def test_several_problems_in_several_files_are_reported_together(tmp_path):
     assert result.stderr.splitlines() == [
         f"{one}: charts.web.apps.a_api.colour: unknown key; expected one of: affinity, args, command, dnsConfig, enabled, env, envFrom, "
         "healthPath, hostAliases, image, imagePullSecrets, lifecycle, nodeSelector, podAnnotations, podLabels, podSecurityContext, port, "
-        "ports, priorityClassName, replicas, resources, runtimeClassName, securityContext, serviceAccount, terminationGracePeriodSeconds, "
+        "ports, priorityClassName, probes, replicas, resources, runtimeClassName, securityContext, serviceAccount, terminationGracePeriodSeconds, "
         "tolerations, topologySpreadConstraints, type, volumeMounts, volumes, zoneSpread",
         f"{one}: charts.web.apps.a_api.port: expected an integer, got a string",
         f"{one}: charts.web.apps.a_api.replicas: expected at least 0, got -1",

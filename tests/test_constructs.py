@@ -274,3 +274,17 @@ def test_scheduling_props_replace_the_default_affinity_and_select_the_app():
     assert spec["containers"][0]["lifecycle"] == {"preStop": {"httpGet": {"path": "/drain", "port": 8080}}}
     for obj in objects.values():
         kubernetes_validate.validate(obj, "1.37", strict=True)
+
+
+def test_probes_prop_splits_readiness_and_liveness():
+    objects = synth(
+        lambda c: ApiService(
+            c, "cart", image="r/cart:1", health_path="/readyz", probes={"liveness": {"httpGet": {"path": "/livez"}}, "startup": False}
+        )
+    )
+    container = pod(objects, "Deployment", "cart")["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "http"}
+    assert "startupProbe" not in container
+    with pytest.raises(PropsError, match=r"shop/mail: probes\.liveness: needs one of httpGet"):
+        synth(lambda c: ProcessorService(c, "mail", image="r/mail:1", probes={"liveness": {"periodSeconds": 5}}))

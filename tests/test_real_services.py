@@ -230,3 +230,52 @@ def test_a_misspelled_affinity_fails_naming_the_key(helm, example_out):
     args = ("--set-json", 'payments.apps.ledger_api.affinity={"nodeAfinity":{}}')
     result = run_helm(helm, "template", "r", chart_dir(example_out), *args, check=False)
     assert result.returncode != 0 and "nodeAfinity" in result.stderr, result.stderr
+
+
+def test_probes_each_on_its_own(helm, example_out):
+    import kubernetes_validate
+
+    checkout = f"{CHART}-checkout-api"
+    objects = render(
+        helm,
+        chart_dir(example_out),
+        "--set",
+        "payments.apps.ledger_api.probes.liveness.httpGet.path=/livez",
+        "--set",
+        "payments.apps.ledger_api.probes.startup=false",
+        "--set-json",
+        'payments.apps.checkout_api.probes={"readiness":{"grpc":{"port":9000},"periodSeconds":5}}',
+        "--set-json",
+        'payments.apps.kafka_consumer.probes={"liveness":{"exec":{"command":["/bin/check"]},"periodSeconds":30}}',
+    )
+    found = by_identity(objects)
+    ledger = found[("Deployment", LEDGER)]["spec"]["template"]["spec"]["containers"][0]
+    assert ledger["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "http"}
+    assert ledger["readinessProbe"]["httpGet"] == {"path": "/health", "port": "http"}  # only liveness changed
+    assert ledger["livenessProbe"]["periodSeconds"] == 20 and "startupProbe" not in ledger
+    readiness = found[("Deployment", checkout)]["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+    assert readiness == {"grpc": {"port": 9000}, "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 3}
+    consumer = found[("Deployment", CONSUMER)]["spec"]["template"]["spec"]["containers"][0]
+    assert consumer["livenessProbe"] == {"exec": {"command": ["/bin/check"]}, "periodSeconds": 30}
+    assert "readinessProbe" not in consumer
+    for obj in objects:
+        if obj["kind"] == "Deployment":
+            kubernetes_validate.validate(obj, "1.37", strict=True)
+
+
+@pytest.mark.parametrize(
+    ("probes", "app", "message"),
+    [
+        ('{"liveness":{"grpc":{"port":9000},"tcpSocket":{"port":9000}}}', "checkout_api", "probes.liveness: a probe takes one of httpGet"),
+        ('{"liveness":{"periodSeconds":5}}', "kafka_consumer", "probes.liveness: needs one of httpGet, grpc, tcpSocket, exec"),
+        ('{"liveness":{"httpGet":{"path":"/x"}}}', "kafka_consumer", "probes.liveness.httpGet: httpGet needs a port"),
+        ('{"liveness":{"httpGt":{"path":"/x"}}}', "checkout_api", "httpGt"),
+        ('{"liveness":true}', "checkout_api", "/payments/apps/checkout_api/probes/liveness"),
+    ],
+)
+def test_bad_probes_fail_naming_the_key(helm, example_out, probes, app, message):
+    from conftest import run_helm
+
+    result = run_helm(helm, "template", "r", chart_dir(example_out), "--set-json", f"payments.apps.{app}.probes={probes}", check=False)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr

@@ -167,8 +167,11 @@ UPGRADES = {
             "global.image.tag=3.3.0",
             "payments.apps.ledger_api.serviceAccount.annotations.team=ledger",
             "payments.apps.kafka_consumer.replicas=2",
+            "payments.apps.ledger_api.probes.liveness.httpGet.path=/livez",
         ),
         expect=(
+            Expect("Deployment", "ledger_api", f"{CONTAINER}.livenessProbe.httpGet.path", "/livez"),
+            Expect("Deployment", "ledger_api", f"{CONTAINER}.readinessProbe.httpGet.path", "/health"),
             Expect("Deployment", "ledger_api", IMAGE, "registry.example.com/payments/payments-ledger-api:3.3.0"),
             Expect("Deployment", "kafka_consumer", IMAGE, "registry.example.com/payments/payments-kafka-consumer:3.3.0"),
             Expect("Job", "ledger_migrate", IMAGE, "registry.example.com/payments/payments-ledger-migrate:3.3.0"),
