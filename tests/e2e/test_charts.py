@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import EXAMPLE_CHARTS, HELMS, ROOT, render, run_helm, tool
+from test_real_services import SCHEDULING_SETS
 
 from .conftest import ApiError, ControlPlane
 
@@ -362,22 +363,7 @@ SERVER_CASES = [
     ),
     pytest.param(
         "payments-ledger-chart",
-        (
-            "--set-json",
-            'payments.apps.ledger_api.topologySpreadConstraints=[{"maxSkew":1,"topologyKey":"kubernetes.io/hostname","whenUnsatisfiable":"DoNotSchedule"}]',
-            "--set",
-            "payments.apps.ledger_api.zoneSpread=true",
-            "--set",
-            "payments.apps.ledger_api.terminationGracePeriodSeconds=60",
-            "--set",
-            "payments.apps.ledger_api.lifecycle.preStop.sleep.seconds=5",
-            "--set-json",
-            'payments.apps.ledger_api.hostAliases=[{"ip":"10.1.2.3","hostnames":["ledger-db.internal"]}]',
-            "--set-json",
-            'payments.apps.ledger_api.dnsConfig={"options":[{"name":"ndots","value":"2"}]}',
-            "--set-json",
-            'payments.apps.checkout_api.ports=[{"name":"grpc","port":9000,"appProtocol":"kubernetes.io/h2c"}]',
-        ),
+        (*SCHEDULING_SETS, "--set-json", 'payments.apps.checkout_api.ports=[{"name":"grpc","port":9000,"appProtocol":"kubernetes.io/h2c"}]'),
         True,
         id="scheduling-and-ports",
     ),
