@@ -35,12 +35,14 @@ DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 _LABEL_PREFIX = r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
 _ANNOTATION_PREFIX = r"([A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*/)?"
+# The pod fields an env var may read. status.hostIPs is left out: cdk8s-plus-28, which
+# builds the env vars, has no name for it, so a spec using it could not be generated.
 ENV_FIELD_PATH = (
     r"^(metadata\.(name|namespace|uid)"
     rf"|metadata\.labels\['{_LABEL_PREFIX}{_NAME}'\]"
     rf"|metadata\.annotations\['{_ANNOTATION_PREFIX}{_NAME}'\]"
     r"|spec\.(nodeName|serviceAccountName)"
-    r"|status\.(hostIP|hostIPs|podIP|podIPs))$"
+    r"|status\.(hostIP|podIP|podIPs))$"
 )
 ENV_RESOURCES = ["limits.cpu", "limits.memory", "limits.ephemeral-storage", "requests.cpu", "requests.memory", "requests.ephemeral-storage"]
 VOLUME_SOURCES = ["emptyDir", "configMap", "secret", "persistentVolumeClaim", "projected", "csi", "downwardAPI"]
