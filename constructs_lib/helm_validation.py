@@ -10,6 +10,7 @@ import re
 
 from . import rules
 from .model import ChartModel
+from .schema import PROBE_HANDLERS
 
 
 def _go(message: str) -> str:
@@ -65,6 +66,7 @@ def _pod_rules() -> list[str]:
     """rules._pod_problems: volumes, mounts and pod labels, inside the loop over enabled apps."""
     own_volumes = " ".join(f'"{v}"' for v in rules.OWN_VOLUMES)
     own_labels = " ".join(f'"{v}"' for v in rules.OWN_POD_LABELS)
+    handlers = " ".join(f'"{h}"' for h in PROBE_HANDLERS)
     return [
         "{{- $volumes := dict }}",
         "{{- range $i, $v := $app.volumes }}",
@@ -85,7 +87,7 @@ def _pod_rules() -> list[str]:
         '{{- $_ := set $paths $m.mountPath "" }}',
         "{{- end }}",
         '{{- range $name, $probe := $app.probes }}{{ if kindIs "map" $probe }}',
-        '{{- $handlers := pick $probe "httpGet" "grpc" "tcpSocket" "exec" | keys }}',
+        f"{{{{- $handlers := pick $probe {handlers} | keys }}}}",
         "{{- if gt (len $handlers) 1 }}" + _fail("%v.probes.%v", rules.TWO_HANDLERS, "$where", "$name") + "{{ end }}",
         '{{- if and (not $handlers) (not (hasKey $app "healthPath")) }}' + _fail("%v.probes.%v", rules.NO_HANDLER, "$where", "$name") + "{{ end }}",
         '{{- if and (hasKey $probe "httpGet") (not (hasKey $probe.httpGet "port")) (not (hasKey $app "healthPath")) }}'

@@ -28,8 +28,10 @@ def kplus_enum(enum: type, value: str):
     return enum[snake(value).upper()]
 
 
-# Int-or-string fields: a port inside these handlers, a Service port's targetPort.
+# Int-or-string fields: a port inside these handlers, a Service port's targetPort,
+# a rolling update's bounds.
 PORT_HOLDERS = ("httpGet", "tcpSocket")
+INT_OR_STRING_FIELDS = ("targetPort", "maxSurge", "maxUnavailable")
 
 
 def typed(value, parent: str = ""):
@@ -38,14 +40,15 @@ def typed(value, parent: str = ""):
         return [typed(item, parent) for item in value]
     if not isinstance(value, dict):
         return value
-    out = {}
-    for key, item in value.items():
-        quantity = (key in QUANTITY_FIELDS or parent in ("requests", "limits")) and isinstance(item, (str, int, float))
-        if quantity or (key == "port" and parent in PORT_HOLDERS) or key == "targetPort":
-            out[key] = {"value": item}
-        else:
-            out[PROP_NAMES.get(key, key)] = typed(item, key)
-    return out
+    return {PROP_NAMES.get(key, key): typed_field(key, item, parent) for key, item in value.items()}
+
+
+def typed_field(key: str, value, parent: str = ""):
+    """One field's value, `key` under `parent`, in kplus's typed form."""
+    quantity = (key in QUANTITY_FIELDS or parent in ("requests", "limits")) and isinstance(value, (str, int, float))
+    if quantity or (key == "port" and parent in PORT_HOLDERS) or key in INT_OR_STRING_FIELDS:
+        return {"value": value}
+    return typed(value, key)
 
 
 # JSON patches are immutable values and cdk8s deep-copies them when it applies them,

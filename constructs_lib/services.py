@@ -16,7 +16,7 @@ from constructs import Construct
 
 from .bindings import BoundConstruct, Guard, Tail, Value, nested
 from .gojson import go_json
-from .kplus_json import add, kplus_enum, remove, typed
+from .kplus_json import add, kplus_enum, remove, typed, typed_field
 from .labels import app_labels, selector_labels
 from .model import App, ChartContext, app_names
 from .naming import API, HASH_LEN, JOB, PROCESSOR, dashed, short_hash
@@ -25,7 +25,7 @@ from .policy import policy_annotations
 from .props import ApiProps, JobProps, ProcessorProps, WorkloadProps, make_props, to_values
 from .workload import KPLUS_DEPLOYMENT_DEFAULTS, finish_pod, pod_props
 
-ROLLING_UPDATE = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": {"value": 1}, "maxUnavailable": {"value": 0}}}  # typed: int-or-strings
+ROLLING_UPDATE = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
 # Inputs of a plain job's pod template; their hash names the Job, so a changed
 # job is a new object (Jobs cannot be patched) and Helm prunes the old one.
 JOB_HASH = "list $app $global .Chart.AppVersion | toJson | sha256sum | trunc 8"
@@ -119,7 +119,7 @@ class _DeploymentService(_Workload):
             add("/spec/revisionHistoryLimit", 5),
             # Our one stable label; `select()` would say the same at two more round trips.
             add("/spec/selector", {"matchLabels": selector_labels(app)}),
-            add("/spec/strategy", ROLLING_UPDATE),  # one patch: kplus's strategy API costs three round trips
+            add("/spec/strategy", typed(ROLLING_UPDATE)),  # one patch: kplus's strategy API costs three round trips
             *(remove(f"/spec/{key}") for key in KPLUS_DEPLOYMENT_DEFAULTS),
         )
         replicas = Value("$app.replicas")
@@ -169,7 +169,7 @@ class ApiService(_DeploymentService):
         for key, value in selector_labels(app).items():
             self.service.select_label(key, value)
         # Target the container ports by name, so a port change is one knob; no empty externalIPs.
-        patches = [add(f"/spec/ports/{i}/targetPort", typed({"targetPort": p.name})["targetPort"]) for i, p in enumerate(ports)]
+        patches = [add(f"/spec/ports/{i}/targetPort", typed_field("targetPort", p.name)) for i, p in enumerate(ports)]
         own = len(ports) - len(exposed)
         patches += [add(f"/spec/ports/{own + i}/appProtocol", p["appProtocol"]) for i, p in enumerate(exposed) if "appProtocol" in p]
         cdk8s.ApiObject.of(self.service).add_json_patch(*patches, remove("/spec/externalIPs"))
