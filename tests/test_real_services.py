@@ -3,7 +3,7 @@
 import hashlib
 
 import pytest
-from conftest import by_identity, render
+from conftest import by_identity, render, run_helm
 
 CHART = "payments-ledger-chart"
 LEDGER = f"{CHART}-ledger-api"
@@ -12,6 +12,13 @@ CONSUMER = f"{CHART}-kafka-consumer"
 
 def chart_dir(out):
     return out / "charts" / CHART
+
+
+def refusal(helm, example_out, *args) -> str:
+    """stderr of a `helm template` of the payments chart that must fail."""
+    result = run_helm(helm, "template", "r", chart_dir(example_out), *args, check=False)
+    assert result.returncode != 0, f"{args} was accepted"
+    return result.stderr
 
 
 def pod_spec(objects, name, kind="Deployment"):
@@ -122,11 +129,8 @@ def test_a_config_change_rolls_the_pods_and_disabling_removes_config_and_account
     ],
 )
 def test_bad_values_fail_naming_the_key(helm, example_out, args, message):
-    from conftest import run_helm
-
-    result = run_helm(helm, "template", "r", chart_dir(example_out), *args, check=False)
-    assert result.returncode != 0
-    assert message in result.stderr, result.stderr
+    stderr = refusal(helm, example_out, *args)
+    assert message in stderr, stderr
 
 
 def test_extra_ports_reach_the_container_and_the_service_unless_kept_off(helm, example_out):
@@ -163,11 +167,8 @@ def test_extra_ports_reach_the_container_and_the_service_unless_kept_off(helm, e
     ],
 )
 def test_port_clashes_fail_naming_the_key(helm, example_out, ports, message):
-    from conftest import run_helm
-
-    result = run_helm(helm, "template", "r", chart_dir(example_out), "--set-json", f"payments.apps.checkout_api.ports={ports}", check=False)
-    assert result.returncode != 0
-    assert message in result.stderr, result.stderr
+    stderr = refusal(helm, example_out, "--set-json", f"payments.apps.checkout_api.ports={ports}")
+    assert message in stderr, stderr
 
 
 SCHEDULING_SETS = (
@@ -225,11 +226,8 @@ def test_scheduling_and_shutdown_knobs_are_live_and_valid_kubernetes(helm, examp
 
 
 def test_a_misspelled_affinity_fails_naming_the_key(helm, example_out):
-    from conftest import run_helm
-
-    args = ("--set-json", 'payments.apps.ledger_api.affinity={"nodeAfinity":{}}')
-    result = run_helm(helm, "template", "r", chart_dir(example_out), *args, check=False)
-    assert result.returncode != 0 and "nodeAfinity" in result.stderr, result.stderr
+    stderr = refusal(helm, example_out, "--set-json", 'payments.apps.ledger_api.affinity={"nodeAfinity":{}}')
+    assert "nodeAfinity" in stderr, stderr
 
 
 def test_probes_each_on_its_own(helm, example_out):
@@ -274,8 +272,5 @@ def test_probes_each_on_its_own(helm, example_out):
     ],
 )
 def test_bad_probes_fail_naming_the_key(helm, example_out, probes, app, message):
-    from conftest import run_helm
-
-    result = run_helm(helm, "template", "r", chart_dir(example_out), "--set-json", f"payments.apps.{app}.probes={probes}", check=False)
-    assert result.returncode != 0
-    assert message in result.stderr, result.stderr
+    stderr = refusal(helm, example_out, "--set-json", f"payments.apps.{app}.probes={probes}")
+    assert message in stderr, stderr
