@@ -34,13 +34,6 @@ class WithValue:
 
 
 @dataclass(frozen=True)
-class Lit:
-    """A literal field, for guarded content that the synth may not contain."""
-
-    value: object
-
-
-@dataclass(frozen=True)
 class Raw:
     """Template lines that replace the whole `key: ...` entry (indented like the entry;
     `@ITEM@` in them is the column of keys inside a list item under the entry)."""
@@ -80,10 +73,10 @@ class Guard:
     """The entry exists only while cond holds; its content is `inner` or the synth's."""
 
     cond: str
-    inner: Value | WithValue | Lit | Raw | None = None
+    inner: Value | WithValue | Raw | None = None
 
 
-Binding = Value | WithValue | Lit | Raw | Tail | MapTail | Either | Guard
+Binding = Value | WithValue | Raw | Tail | MapTail | Either | Guard
 
 
 @dataclass

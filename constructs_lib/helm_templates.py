@@ -11,7 +11,7 @@ import functools
 import json
 import re
 
-from .bindings import Bound, Either, Guard, Lit, MapTail, Raw, Tail, Value, WithValue
+from .bindings import Bound, Either, Guard, MapTail, Raw, Tail, Value, WithValue
 
 _PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9_./-]*$")
 _RESERVED = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"}
@@ -69,8 +69,6 @@ class _Emitter:
             return [f"{pad}{scalar(key)}: {{{{ {binding.expr} | toJson }}}}"]
         if isinstance(binding, WithValue):
             return [f"{pad}{{{{- with {binding.expr} }}}}", f"{pad}{scalar(key)}: {{{{ toJson . }}}}", f"{pad}{{{{- end }}}}"]
-        if isinstance(binding, Lit):
-            return self.literal(key, binding.value, path, indent)
         if isinstance(binding, Raw):
             return _lines(binding.lines, indent)
         if isinstance(binding, Either):
