@@ -67,6 +67,10 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> d
         "runtimeClassName": "",
         "volumes": [],
         "volumeMounts": [],
+        "initContainers": [],
+        "sidecars": [],
+        "podSpec": {},
+        "container": {},
         "resources": copy.deepcopy(DEFAULT_RESOURCES),
         "securityContext": copy.deepcopy(SAFE_CONTAINER_SECURITY),
         "podSecurityContext": copy.deepcopy(SAFE_POD_SECURITY),
@@ -105,6 +109,13 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> d
     if shape.ingress:
         values["ingress"] = {"enabled": True, "path": f"/{dashed(app)}", "pathType": "Prefix"}
     return values
+
+
+def more_container(container: dict, sidecar: bool) -> dict:
+    """An init container or sidecar as the pod gets it: over the app container's safe
+    resources and securityContext; a sidecar is an init container that keeps running."""
+    defaults = {"resources": DEFAULT_RESOURCES, "securityContext": SAFE_CONTAINER_SECURITY}
+    return deep_merge(defaults, container, {"restartPolicy": "Always"} if sidecar else {})
 
 
 def deep_merge(base: dict, *overrides: dict) -> dict:

@@ -123,9 +123,10 @@ class _Emitter:
 
 def _lines(lines: tuple[str, ...], indent: int, item_column: int | None = None) -> list[str]:
     """Template lines indented by `indent`, with @ITEM@ set to the column of a list item's keys
-    (@ITEM+2@ two further) and @CHILD@ to the column of the entry's own keys."""
+    (@ITEM+2@ two further), @CHILD@ to the column of the entry's own keys and @HERE@ to
+    the entry's column."""
     column = indent + 4 if item_column is None else item_column
-    tokens = {"@ITEM@": str(column), "@ITEM+2@": str(column + 2), "@CHILD@": str(indent + 2)}
+    tokens = {"@ITEM@": str(column), "@ITEM+2@": str(column + 2), "@CHILD@": str(indent + 2), "@HERE@": str(indent)}
     return [" " * indent + functools.reduce(lambda text, token: text.replace(token, tokens[token]), tokens, line) for line in lines]
 
 

@@ -67,6 +67,7 @@ def _pod_rules() -> list[str]:
     own_volumes = " ".join(f'"{v}"' for v in rules.OWN_VOLUMES)
     own_labels = " ".join(f'"{v}"' for v in rules.OWN_POD_LABELS)
     handlers = " ".join(f'"{h}"' for h in PROBE_HANDLERS)
+    more = " ".join(f'"{k}"' for k in rules.MORE_CONTAINERS)
     return [
         "{{- $volumes := dict }}",
         "{{- range $i, $v := $app.volumes }}",
@@ -85,6 +86,16 @@ def _pod_rules() -> list[str]:
         + _fail("%v.volumeMounts[%v].mountPath", rules.DUPLICATE_MOUNT, "$where", "$i", "$m.mountPath")
         + "{{ end }}",
         '{{- $_ := set $paths $m.mountPath "" }}',
+        "{{- end }}",
+        '{{- $containers := dict "app" "" }}',
+        f"{{{{- range $key := list {more} }}}}",
+        "{{- range $i, $c := index $app $key | default list }}",
+        "{{- if hasKey $containers $c.name }}" + _fail("%v.%v[%v].name", rules.DUPLICATE_CONTAINER, "$where", "$key", "$i", "$c.name") + "{{ end }}",
+        '{{- $_ := set $containers $c.name "" }}',
+        "{{- range $j, $m := $c.volumeMounts }}{{ if not (hasKey $volumes $m.name) }}"
+        + _fail("%v.%v[%v].volumeMounts[%v].name", rules.UNKNOWN_VOLUME, "$where", "$key", "$i", "$j", "$m.name")
+        + "{{ end }}{{ end }}",
+        "{{- end }}",
         "{{- end }}",
         '{{- range $name, $probe := $app.probes }}{{ if kindIs "map" $probe }}',
         f"{{{{- $handlers := pick $probe {handlers} | keys }}}}",

@@ -38,7 +38,7 @@ from .naming import API, IDENTIFIER, JOB, PROCESSOR, chart_name, dashed, detect_
 from .optional import DEFAULT_MAX_UNAVAILABLE
 from .pod_bindings import CONFIG_CHECKSUM
 from .rules import OWN_POD_LABELS, pdb_problem
-from .schema import CONFIG_KEY, GLOBAL_SCHEMA, INGRESS_SCHEMA, app_schema, k8s_definitions, string_map
+from .schema import CONFIG_KEY, CONTAINER_OWNED, GLOBAL_SCHEMA, INGRESS_SCHEMA, POD_SPEC_OWNED, app_schema, k8s_definitions, string_map
 from .spec import DEFAULT_REGISTRY, DEFAULT_VERSION, HOOKS, IMAGE_TAG, parse_spec
 from .validate import check, resolve
 from .workload import CONFIG_VOLUME, CONTAINER, TMP_VOLUME, zone_spread
@@ -366,6 +366,11 @@ def _source_values(w: Workload, app: App, global_env: dict) -> dict:
         "volumes": [v for v in _items(pod_spec, "volumes") if v.get("name") not in own_volumes],
         "volumeMounts": [m for m in _items(container, "volumeMounts") if m.get("name") not in own_volumes],
     }
+    more = _items(pod_spec, "initContainers")
+    values["sidecars"] = [{k: v for k, v in c.items() if k != "restartPolicy"} for c in more if c.get("restartPolicy") == "Always"]
+    values["initContainers"] = [c for c in more if c.get("restartPolicy") != "Always"]
+    values["podSpec"] = {k: v for k, v in pod_spec.items() if k not in POD_SPEC_OWNED}
+    values["container"] = {k: v for k, v in container.items() if k not in CONTAINER_OWNED}
     config_mount = next((m for m in _items(container, "volumeMounts") if m.get("name") == CONFIG_VOLUME), None)
     if w.config_map is not None and config_mount:
         values["configMountPath"] = config_mount.get("mountPath")

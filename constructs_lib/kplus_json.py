@@ -45,7 +45,7 @@ def typed(value, parent: str = ""):
 
 def typed_field(key: str, value, parent: str = ""):
     """One field's value, `key` under `parent`, in kplus's typed form."""
-    quantity = (key in QUANTITY_FIELDS or parent in ("requests", "limits")) and isinstance(value, (str, int, float))
+    quantity = (key in QUANTITY_FIELDS or parent in ("requests", "limits", "overhead")) and isinstance(value, (str, int, float))
     if quantity or (key == "port" and parent in PORT_HOLDERS) or key in INT_OR_STRING_FIELDS:
         return {"value": value}
     return typed(value, key)

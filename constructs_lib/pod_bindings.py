@@ -11,7 +11,7 @@ import json
 import re
 
 from .bindings import Either, MapTail, Raw, Tail, Value, WithValue
-from .defaults import PROBE_TIMINGS
+from .defaults import DEFAULT_RESOURCES, PROBE_TIMINGS, SAFE_CONTAINER_SECURITY
 from .gojson import go_json
 from .model import App, ChartContext
 from .schema import PROBE_HANDLERS
@@ -32,6 +32,8 @@ POD_VARIABLES = {
     "env": "mergeOverwrite (dict) $global.env $app.env",
     "envFrom": "concat $global.envFrom $app.envFrom",
     "pullSecrets": "concat $global.imagePullSecrets $app.imagePullSecrets | uniq",
+    # What init containers and sidecars are merged over (defaults.more_container).
+    "containerDefaults": f"fromJson {json.dumps(json.dumps({'resources': DEFAULT_RESOURCES, 'securityContext': SAFE_CONTAINER_SECURITY}))}",
 }
 
 # global.env merged with the app's env (app wins), sorted by name: Helm 4 applies
@@ -80,6 +82,25 @@ USER_MOUNT_LINES = (
     "- {{ toYaml $mount | indent @ITEM@ | trim }}",
     "{{- end }}",
 )
+# Sidecars first, so that init containers can use them (a database proxy for a migration).
+INIT_CONTAINER_LINES = (
+    "{{- if or $app.sidecars $app.initContainers }}",
+    "initContainers:",
+    "{{- range $app.sidecars }}",
+    '  - {{ mergeOverwrite (deepCopy $containerDefaults) (deepCopy .) (dict "restartPolicy" "Always") | toYaml | indent @ITEM@ | trim }}',
+    "{{- end }}",
+    "{{- range $app.initContainers }}",
+    "  - {{ mergeOverwrite (deepCopy $containerDefaults) (deepCopy .) | toYaml | indent @ITEM@ | trim }}",
+    "{{- end }}",
+    "{{- end }}",
+)
+
+
+def extra_fields_lines(expr: str) -> tuple[str, ...]:
+    """An escape hatch's fields, written into the mapping they extend."""
+    return (f"{{{{- with {expr} }}}}", "{{- toYaml . | nindent @HERE@ }}", "{{- end }}")
+
+
 CONTAINER_PORT_LINES = (
     "{{- range $app.ports }}",
     "- containerPort: {{ .port | toJson }}",
@@ -247,6 +268,12 @@ def pod_bindings(app: App, builtin_volumes: int, host_affinity: dict) -> dict:
     bindings[("spec", "terminationGracePeriodSeconds")] = Raw(GRACE_LINES)
     bindings.update({("spec", key): WithValue(f"$app.{key}") for key in ("priorityClassName", "hostAliases", "dnsConfig", "runtimeClassName")})
     bindings[(*c, "lifecycle")] = WithValue("$app.lifecycle")
+    bindings[("spec", "initContainers")] = Raw(INIT_CONTAINER_LINES)
+    # The escape hatches: their fields at generation come from values too (never literals).
+    bindings.update({("spec", key): Raw(()) for key in app.values["podSpec"]})
+    bindings.update({(*c, key): Raw(()) for key in app.values["container"]})
+    bindings[("spec", "@podSpec")] = Raw(extra_fields_lines("$app.podSpec"))
+    bindings[(*c, "@container")] = Raw(extra_fields_lines("$app.container"))
     if app.is_job:
         bindings[("spec", "restartPolicy")] = Value("$app.restartPolicy")
         bindings[("spec", "affinity")] = WithValue("$app.affinity")

@@ -122,6 +122,14 @@ class WorkloadProps:
         defaults to the app's selector. priority_class_name, runtime_class_name: default
         none. termination_grace_period_seconds: default 30. lifecycle (e.g.
         `{"preStop": {"sleep": {"seconds": 5}}}`), host_aliases, dns_config: default none.
+    init_containers: Kubernetes Containers run to completion before the app starts.
+        sidecars: Kubernetes Containers started before the app and stopped after it
+        (native sidecars: init containers with restartPolicy Always, Kubernetes 1.29+).
+        Both need a name and an image with a tag or digest; their resources and
+        securityContext are merged over the app container's safe defaults. Default none.
+    pod_spec, container: more Kubernetes fields of the pod spec and of the app container
+        (e.g. `{"shareProcessNamespace": True}`, `{"workingDir": "/srv"}`); a field the
+        chart sets is refused with the name of the prop that sets it. Default none.
     resources: requests/limits, merged over 100m/128Mi requests and 500m/256Mi limits.
     security_context, pod_security_context: merged over the safe defaults (non-root
         UID/GID 10001, read-only root filesystem, no privilege escalation, all
@@ -153,6 +161,10 @@ class WorkloadProps:
     host_aliases: Sequence[Mapping] = ()
     dns_config: Mapping = field(default_factory=dict)
     runtime_class_name: str = ""
+    init_containers: Sequence[Mapping] = ()
+    sidecars: Sequence[Mapping] = ()
+    pod_spec: Mapping = field(default_factory=dict)
+    container: Mapping = field(default_factory=dict)
     resources: Mapping = field(default_factory=lambda: copy.deepcopy(DEFAULT_RESOURCES))
     security_context: Mapping = field(default_factory=lambda: copy.deepcopy(SAFE_CONTAINER_SECURITY))
     pod_security_context: Mapping = field(default_factory=lambda: copy.deepcopy(SAFE_POD_SECURITY))

@@ -32,6 +32,8 @@ DUPLICATE_PORT = "port {port}/{protocol} is already used"
 TWO_HANDLERS = "a probe takes one of httpGet, grpc, tcpSocket, exec"
 NO_PORT = "httpGet needs a port (the app has no healthPath, so no http port to default to)"
 NO_HANDLER = "needs one of httpGet, grpc, tcpSocket, exec (the app has no healthPath to default to)"
+DUPLICATE_CONTAINER = "container name {name} is already used (app is the app container's)"
+MORE_CONTAINERS = ("sidecars", "initContainers")
 OTHER_CONTAINER = "the app has one container, app; containerName {name} is not it"
 
 # Names the chart gives its own volumes and pod labels; values may not reuse them.
@@ -115,6 +117,15 @@ def _pod_problems(values: dict) -> list[tuple[tuple, str]]:
         if mount["mountPath"] in paths:
             problems.append((("volumeMounts", index, "mountPath"), DUPLICATE_MOUNT.format(path=mount["mountPath"])))
         paths.add(mount["mountPath"])
+    containers = {"app"}
+    for key in MORE_CONTAINERS:
+        for index, container in enumerate(values.get(key) or []):
+            if container["name"] in containers:
+                problems.append(((key, index, "name"), DUPLICATE_CONTAINER.format(name=container["name"])))
+            containers.add(container["name"])
+            for number, mount in enumerate(container.get("volumeMounts", [])):
+                if mount["name"] not in seen | own:
+                    problems.append(((key, index, "volumeMounts", number, "name"), UNKNOWN_VOLUME.format(name=mount["name"])))
     problems += [(("podLabels", key), RESERVED_LABEL.format(name=key)) for key in values["podLabels"] if key in OWN_POD_LABELS]
     for name, probe in values["probes"].items():
         if isinstance(probe, dict):

@@ -46,6 +46,59 @@ K8S_USED = (
     "HostAlias",
     "PodDNSConfig",
 )
+PROBES = ("readiness", "liveness", "startup")
+# Pod spec and app container fields the chart writes, and the knob that sets each: the
+# `podSpec` and `container` escape hatches take every other Kubernetes field.
+POD_SPEC_OWNED = {
+    "containers": "use container (the app container) or sidecars",
+    "initContainers": "use initContainers or sidecars",
+    "ephemeralContainers": "use kubectl debug (not a chart field)",
+    "volumes": "use volumes",
+    "affinity": "use affinity",
+    "topologySpreadConstraints": "use topologySpreadConstraints",
+    "tolerations": "use tolerations",
+    "nodeSelector": "use nodeSelector",
+    "securityContext": "use podSecurityContext",
+    "imagePullSecrets": "use imagePullSecrets",
+    "serviceAccountName": "use serviceAccount.name",
+    "serviceAccount": "use serviceAccount.name",
+    "automountServiceAccountToken": "use serviceAccount.automountToken",
+    "priorityClassName": "use priorityClassName",
+    "terminationGracePeriodSeconds": "use terminationGracePeriodSeconds",
+    "hostAliases": "use hostAliases",
+    "dnsConfig": "use dnsConfig",
+    "runtimeClassName": "use runtimeClassName",
+    "restartPolicy": "use restartPolicy (jobs; a Deployment's pods always restart)",
+    "enableServiceLinks": "the chart keeps it false (no env var per Service in the namespace)",
+}
+CONTAINER_OWNED = {
+    "name": "the app container is named app",
+    "image": "use image",
+    "imagePullPolicy": "use image.pullPolicy",
+    "command": "use command",
+    "args": "use args",
+    "env": "use env",
+    "envFrom": "use envFrom",
+    "ports": "use port or ports",
+    "volumeMounts": "use volumeMounts",
+    "resources": "use resources",
+    "securityContext": "use securityContext",
+    "readinessProbe": "use probes.readiness",
+    "livenessProbe": "use probes.liveness",
+    "startupProbe": "use probes.startup",
+    "lifecycle": "use lifecycle",
+    "restartPolicy": "use sidecars (a container with restartPolicy Always is a sidecar)",
+}
+# What the API server or the chart decides for init containers and sidecars.
+SIDECAR_OWNED = {"restartPolicy": "it is Always: sidecars are init containers that keep running (Kubernetes 1.29+)"}
+INIT_CONTAINER_OWNED = {
+    "restartPolicy": "use sidecars (an init container that keeps running)",
+    **{f"{probe}Probe": "use sidecars (init containers run to completion and cannot have probes)" for probe in PROBES},
+    "lifecycle": "use sidecars (init containers cannot have lifecycle hooks)",
+}
+# An image reference with a tag or a digest (a container without one would run whatever `latest` is).
+_REPOSITORY = r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?/)?[a-z0-9]+([._/-]+[a-z0-9]+)*"
+PINNED_IMAGE = rf"^{_REPOSITORY}(:[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}(@sha256:[a-f0-9]{{64}})?|@sha256:[a-f0-9]{{64}})$"
 
 
 @cache
@@ -55,7 +108,28 @@ def k8s_definitions() -> dict:
     # A probe in values is merged over the default HTTP probe on port `http`, so its
     # httpGet may leave the port out (rules.py wants one where there is no default).
     del every["Probe"]["properties"]["httpGet"]["required"]
-    return {f"k8s.{name}": every[name] for name in K8S_USED}
+    return {
+        **{f"k8s.{name}": every[name] for name in K8S_USED},
+        "k8s.PodSpecExtra": _extra(every["PodSpec"], POD_SPEC_OWNED, "Pod spec fields the chart does not set"),
+        "k8s.ContainerExtra": _extra(every["Container"], CONTAINER_OWNED, "App container fields the chart does not set"),
+        "k8s.InitContainer": _more_container(every["Container"], INIT_CONTAINER_OWNED),
+        "k8s.Sidecar": _more_container(every["Container"], SIDECAR_OWNED),
+    }
+
+
+def _more_container(schema: dict, owned: dict[str, str]) -> dict:
+    """An init container or sidecar: a Kubernetes Container with a name and a pinned image."""
+    out = _extra(schema, owned, "A Kubernetes container (resources and securityContext merged over the safe defaults)")
+    out["properties"]["image"] = {"type": "string", "pattern": PINNED_IMAGE, "description": "Image with a tag or digest"}
+    return {**out, "required": ["name", "image"]}
+
+
+def _extra(schema: dict, owned: dict[str, str], description: str) -> dict:
+    """An escape hatch's schema: the Kubernetes object, with each field the chart owns
+    refused by a message that names the knob to use instead."""
+    refused = {key: {"not": {}, "description": f"the chart sets this field; {why}"} for key, why in owned.items()}
+    kept = {key: value for key, value in schema.items() if key != "required"}
+    return {**kept, "description": description, "properties": {**schema["properties"], **refused}}
 
 
 def k8s_ref(name: str, description: str) -> dict:
@@ -184,7 +258,6 @@ def env_schema(description: str) -> dict:
 
 ENV_FROM = {"type": "array", "items": {"$ref": "#/definitions/k8s.EnvFromSource"}}
 PULL_SECRETS = {"type": "array", "items": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253}}
-PROBES = ("readiness", "liveness", "startup")
 PROBE_HANDLERS = ("httpGet", "grpc", "tcpSocket", "exec")
 # Scheduling and shutdown keys every app has; empty means Kubernetes' (or the chart's) default.
 SCHEDULING = (
@@ -272,6 +345,18 @@ def app_schema(shape: AppShape) -> dict:
         "hostAliases": {"type": "array", "items": {"$ref": "#/definitions/k8s.HostAlias"}, "description": "Extra /etc/hosts entries"},
         "dnsConfig": k8s_ref("PodDNSConfig", "Pod DNS settings (nameservers, searches, options)"),
         "runtimeClassName": string("RuntimeClass (empty: the cluster default)", pattern=f"({DNS_SUBDOMAIN})|^$", maxLength=253),
+        "podSpec": k8s_ref("PodSpecExtra", "More pod spec fields, as Kubernetes names them (not those the chart sets; each has its own knob)"),
+        "container": k8s_ref("ContainerExtra", "More fields of the app container (not those the chart sets; each has its own knob)"),
+        "initContainers": {
+            "type": "array",
+            "items": {"$ref": "#/definitions/k8s.InitContainer"},
+            "description": "Containers that run to completion before the app starts (after the sidecars start)",
+        },
+        "sidecars": {
+            "type": "array",
+            "items": {"$ref": "#/definitions/k8s.Sidecar"},
+            "description": "Native sidecars (Kubernetes 1.29+): start before the app, stop after it, never block a Job",
+        },
         "podLabels": string_map(
             "Extra pod labels (never the chart's own labels)", LABEL_KEY, {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE}
         ),

@@ -25,7 +25,7 @@ import cdk8s
 import cdk8s_plus_28 as kplus
 from constructs import Construct
 
-from .defaults import DEFAULT_GRACE_SECONDS, PROBE_TIMINGS, deep_merge
+from .defaults import DEFAULT_GRACE_SECONDS, PROBE_TIMINGS, deep_merge, more_container
 from .kplus_json import add, env_text, kplus_enum, remove, typed
 from .labels import app_labels, selector_labels
 from .model import App, ChartContext
@@ -242,6 +242,8 @@ def finish_pod(workload: kplus.Deployment | kplus.Job, chart: ChartContext, app:
     if values["terminationGracePeriodSeconds"] != DEFAULT_GRACE_SECONDS:
         pod_spec["terminationGracePeriodSeconds"] = values["terminationGracePeriodSeconds"]
     pod_spec.update({key: values[key] for key in ("priorityClassName", "hostAliases", "dnsConfig", "runtimeClassName")})
+    more = [*(more_container(c, sidecar=True) for c in values["sidecars"]), *(more_container(c, sidecar=False) for c in values["initContainers"])]
+    pod_spec["initContainers"] = more
     container = {
         "lifecycle": values["lifecycle"],
         "resources": values["resources"],
@@ -254,6 +256,9 @@ def finish_pod(workload: kplus.Deployment | kplus.Job, chart: ChartContext, app:
     ops += [remove(f"{template}/spec/{key}") for key in KPLUS_POD_DEFAULTS if key != "restartPolicy" or not app.is_job]
     ops += [add(f"{template}/spec/{key}", typed(value)) for key, value in pod_spec.items() if value or value is False]
     ops += [add(f"{c}/{key}", typed(value)) for key, value in container.items() if value]
+    # The escape hatches: every field as given (false and 0 included).
+    ops += [add(f"{template}/spec/{key}", value) for key, value in typed(values["podSpec"]).items()]
+    ops += [add(f"{c}/{key}", value) for key, value in typed(values["container"]).items()]
     ops += [add(f"{template}/spec/volumes/-", typed(volume)) for volume in values["volumes"]]
     ops += [add(f"{c}/volumeMounts/-", typed(mount)) for mount in user_mounts(values)]
     cdk8s.ApiObject.of(workload).add_json_patch(*ops)

@@ -77,10 +77,10 @@ def test_several_problems_in_several_files_are_reported_together(tmp_path):
     result = run_cli(one, two, "--out", tmp_path / "out")
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"{one}: charts.web.apps.a_api.colour: unknown key; expected one of: affinity, args, command, dnsConfig, enabled, env, envFrom, "
-        "healthPath, hostAliases, image, imagePullSecrets, lifecycle, nodeSelector, podAnnotations, podLabels, podSecurityContext, port, "
-        "ports, priorityClassName, probes, replicas, resources, runtimeClassName, securityContext, serviceAccount, terminationGracePeriodSeconds, "
-        "tolerations, topologySpreadConstraints, type, volumeMounts, volumes, zoneSpread",
+        f"{one}: charts.web.apps.a_api.colour: unknown key; expected one of: affinity, args, command, container, dnsConfig, enabled, env, "
+        "envFrom, healthPath, hostAliases, image, imagePullSecrets, initContainers, lifecycle, nodeSelector, podAnnotations, podLabels, "
+        "podSecurityContext, podSpec, port, ports, priorityClassName, probes, replicas, resources, runtimeClassName, securityContext, "
+        "serviceAccount, sidecars, terminationGracePeriodSeconds, tolerations, topologySpreadConstraints, type, volumeMounts, volumes, zoneSpread",
         f"{one}: charts.web.apps.a_api.port: expected an integer, got a string",
         f"{one}: charts.web.apps.a_api.replicas: expected at least 0, got -1",
         f"{two}: charts.api.features.pdb: expected true or false (boolean or string), got 'maybe'",

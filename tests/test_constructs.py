@@ -288,3 +288,66 @@ def test_probes_prop_splits_readiness_and_liveness():
     assert "startupProbe" not in container
     with pytest.raises(PropsError, match=r"shop/mail: probes\.liveness: needs one of httpGet"):
         synth(lambda c: ProcessorService(c, "mail", image="r/mail:1", probes={"liveness": {"periodSeconds": 5}}))
+
+
+# A value for every pod spec and container field the escape hatches take: each must
+# reach the synthesized object unchanged (kplus's typed form drops what it cannot read).
+EVERY_POD_SPEC_FIELD = {
+    "activeDeadlineSeconds": 600,
+    "dnsPolicy": "None",
+    "hostIPC": False,
+    "hostNetwork": False,
+    "hostPID": False,
+    "hostUsers": False,
+    "hostname": "cart",
+    "nodeName": "node-1",
+    "os": {"name": "linux"},
+    "overhead": {"cpu": "10m", "memory": "16Mi"},
+    "preemptionPolicy": "Never",
+    "priority": 0,
+    "readinessGates": [{"conditionType": "example.com/ready"}],
+    "resourceClaims": [{"name": "gpu", "source": {"resourceClaimName": "gpu-claim"}}],
+    "schedulerName": "custom",
+    "schedulingGates": [{"name": "example.com/quota"}],
+    "setHostnameAsFQDN": True,
+    "shareProcessNamespace": True,
+    "subdomain": "carts",
+}
+EVERY_CONTAINER_FIELD = {
+    "resizePolicy": [{"resourceName": "cpu", "restartPolicy": "NotRequired"}],
+    "stdin": True,
+    "stdinOnce": False,
+    "terminationMessagePath": "/dev/termination-log",
+    "terminationMessagePolicy": "FallbackToLogsOnError",
+    "tty": False,
+    "volumeDevices": [{"name": "raw", "devicePath": "/dev/xvda"}],
+    "workingDir": "/srv",
+}
+
+
+def test_every_escape_hatch_field_reaches_the_object():
+    from constructs_lib.schema import CONTAINER_OWNED, POD_SPEC_OWNED, k8s_definitions
+
+    definitions = k8s_definitions()
+    free = lambda name, owned: {k for k in definitions[name]["properties"] if k not in owned}  # noqa: E731
+    assert set(EVERY_POD_SPEC_FIELD) == free("k8s.PodSpecExtra", POD_SPEC_OWNED)
+    assert set(EVERY_CONTAINER_FIELD) == free("k8s.ContainerExtra", CONTAINER_OWNED)
+    objects = synth(lambda c: ApiService(c, "cart", image="r/cart:1", pod_spec=EVERY_POD_SPEC_FIELD, container=EVERY_CONTAINER_FIELD))
+    spec = pod(objects, "Deployment", "cart")["spec"]
+    assert {k: spec.get(k) for k in EVERY_POD_SPEC_FIELD} == EVERY_POD_SPEC_FIELD
+    container = spec["containers"][0]
+    assert {k: container.get(k) for k in EVERY_CONTAINER_FIELD} == EVERY_CONTAINER_FIELD
+
+
+def test_sidecars_and_init_containers_from_props():
+    sidecar = {"name": "proxy", "image": "envoyproxy/envoy:v1.31.2", "ports": [{"containerPort": 9901, "name": "admin"}]}
+    migrate = {"name": "migrate", "image": "r/cart:1", "command": ["migrate"], "resources": {"limits": {"memory": "1Gi"}}}
+    objects = synth(lambda c: JobService(c, "report", image="r/report:1", sidecars=[sidecar], init_containers=[migrate]))
+    ((kind, name),) = objects
+    first, second = pod(objects, kind, name)["spec"]["initContainers"]
+    assert (first["name"], first["restartPolicy"], second["name"]) == ("proxy", "Always", "migrate")
+    assert "restartPolicy" not in second and second["resources"]["limits"] == {"cpu": "500m", "memory": "1Gi"}
+    assert second["securityContext"]["readOnlyRootFilesystem"] is True
+    kubernetes_validate.validate(objects[(kind, name)], "1.29", strict=True)
+    with pytest.raises(PropsError, match=r"^shop/cart: pod_spec\.volumes: .*use volumes"):
+        synth(lambda c: ApiService(c, "cart", image="r/cart:1", pod_spec={"volumes": []}))

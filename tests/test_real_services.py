@@ -274,3 +274,86 @@ def test_probes_each_on_its_own(helm, example_out):
 def test_bad_probes_fail_naming_the_key(helm, example_out, probes, app, message):
     stderr = refusal(helm, example_out, "--set-json", f"payments.apps.{app}.probes={probes}")
     assert message in stderr, stderr
+
+
+def init_containers(objects, name, kind="Deployment"):
+    return {c["name"]: c for c in pod_spec(objects, name, kind).get("initContainers", [])}
+
+
+def test_sidecars_and_init_containers_get_the_safe_defaults_and_are_valid_kubernetes(helm, example_out):
+    import kubernetes_validate
+
+    objects = render(helm, chart_dir(example_out))
+    proxy = init_containers(objects, LEDGER)["db-proxy"]
+    assert proxy["restartPolicy"] == "Always"  # a native sidecar
+    assert proxy["resources"] == {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+    security = proxy["securityContext"]
+    assert (security["runAsUser"], security["readOnlyRootFilesystem"], security["capabilities"]) == (65532, True, {"drop": ["ALL"]})
+    assert proxy["startupProbe"]["httpGet"] == {"path": "/startup", "port": 9091}
+    wait = init_containers(objects, CONSUMER)["wait-for-kafka"]
+    assert "restartPolicy" not in wait and wait["resources"]["limits"] == {"cpu": "50m", "memory": "16Mi"}
+    job = by_identity(objects)[("Job", f"{CHART}-ledger-migrate")]["spec"]["template"]["spec"]
+    assert [(c["name"], c["restartPolicy"]) for c in job["initContainers"]] == [("db-proxy", "Always")]
+    checkout = pod_spec(objects, f"{CHART}-checkout-api")["containers"][0]
+    assert checkout["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    for obj in objects:
+        if obj["kind"] in ("Deployment", "Job"):
+            for version in ("1.29", "1.37"):
+                kubernetes_validate.validate(obj, version, strict=True)
+
+
+def test_containers_and_escape_hatches_are_live(helm, example_out):
+    import kubernetes_validate
+
+    objects = render(
+        helm,
+        chart_dir(example_out),
+        "--set-json",
+        'payments.apps.checkout_api.sidecars=[{"name":"envoy","image":"envoyproxy/envoy:v1.31.2","securityContext":{"readOnlyRootFilesystem":false}}]',
+        "--set-json",
+        'payments.apps.checkout_api.initContainers=[{"name":"seed","image":"busybox@sha256:' + "a" * 64 + '","command":["true"]}]',
+        "--set",
+        "payments.apps.checkout_api.podSpec.shareProcessNamespace=true",
+        "--set",
+        "payments.apps.checkout_api.podSpec.priority=0",
+        "--set",
+        "payments.apps.kafka_consumer.container.workingDir=/srv",
+        "--set",
+        "payments.apps.ledger_api.sidecars[0].name=cloud-sql",  # a list from --set replaces the whole list
+        "--set",
+        "payments.apps.ledger_api.sidecars[0].image=gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.15.0",
+    )
+    checkout = f"{CHART}-checkout-api"
+    assert list(init_containers(objects, checkout)) == ["envoy", "seed"]  # sidecars first
+    envoy = init_containers(objects, checkout)["envoy"]
+    assert envoy["securityContext"]["readOnlyRootFilesystem"] is False and envoy["securityContext"]["runAsNonRoot"] is True
+    spec = pod_spec(objects, checkout)
+    assert (spec["shareProcessNamespace"], spec["priority"]) == (True, 0)
+    assert spec["containers"][0]["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    assert pod_spec(objects, CONSUMER)["containers"][0]["workingDir"] == "/srv"
+    ledger = init_containers(objects, LEDGER)
+    assert list(ledger) == ["cloud-sql"] and ledger["cloud-sql"]["restartPolicy"] == "Always"
+    for obj in objects:
+        if obj["kind"] == "Deployment":
+            kubernetes_validate.validate(obj, "1.37", strict=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set-json", "payments.apps.checkout_api.podSpec.affinity={}"], "/payments/apps/checkout_api/podSpec/affinity"),
+        (["--set-json", "payments.apps.checkout_api.container.env=[]"], "/payments/apps/checkout_api/container/env"),
+        (["--set", "payments.apps.checkout_api.podSpec.hostNetwrk=true"], "hostNetwrk"),
+        (["--set-json", 'payments.apps.checkout_api.sidecars=[{"name":"envoy","image":"envoyproxy/envoy"}]'], "/sidecars/0/image"),
+        (["--set-json", 'payments.apps.checkout_api.sidecars=[{"name":"app","image":"envoy:1"}]'], "sidecars[0].name: container name app is"),
+        (
+            ["--set-json", 'payments.apps.kafka_consumer.initContainers=[{"name":"w","image":"b:1","volumeMounts":[{"name":"x","mountPath":"/x"}]}]'],
+            "initContainers[0].volumeMounts[0].name: mounts volume x",
+        ),
+        (["--set-json", 'payments.apps.kafka_consumer.initContainers=[{"name":"w","image":"b:1","readinessProbe":{}}]'], "/initContainers/0/"),
+        (["--set-json", 'payments.apps.ledger_api.sidecars=[{"name":"p","image":"p:1","restartPolicy":"Always"}]'], "/sidecars/0/restartPolicy"),
+    ],
+)
+def test_bad_containers_and_escape_hatches_fail_naming_the_key(helm, example_out, args, message):
+    stderr = refusal(helm, example_out, *args)
+    assert message in stderr, stderr

@@ -132,6 +132,15 @@ def test_duplicate_ingress_paths_are_errors():
         ({"nodeSelector": {"disk": "x_"}}, "nodeSelector.disk", "does not match"),
         ({"ingress": {"path": "/a//b"}}, "ingress.path", "not allowed"),
         ({"podSecurityContext": {"seccompProfile": {"type": "Localhost"}}}, "podSecurityContext.seccompProfile", "expected"),
+        ({"podSpec": {"affinity": {}}}, "podSpec.affinity", "the chart sets this field; use affinity"),
+        ({"podSpec": {"enableServiceLinks": True}}, "podSpec.enableServiceLinks", "the chart keeps it false"),
+        ({"container": {"livenessProbe": {}}}, "container.livenessProbe", "use probes.liveness"),
+        ({"container": {"workDir": "/x"}}, "container.workDir", "did you mean 'workingDir'"),
+        ({"sidecars": [{"name": "proxy", "image": "envoy:1", "restartPolicy": "Always"}]}, "sidecars[0].restartPolicy", "it is Always"),
+        ({"sidecars": [{"name": "p", "image": "e:1", "ports": [{"containerPort": 1, "prot": "TCP"}]}]}, "sidecars[0].ports[0].prot", "unknown key"),
+        ({"sidecars": [{"name": "proxy"}]}, "sidecars[0].image", "missing required key"),
+        ({"initContainers": [{"name": "w", "image": "b:1", "lifecycle": {}}]}, "initContainers[0].lifecycle", "use sidecars"),
+        ({"sidecars": [{"name": "a", "image": "b:1"}], "initContainers": [{"name": "a", "image": "b:1"}]}, "initContainers[0].name", "a is already"),
     ],
 )
 def test_rules_the_api_server_enforces_are_checked_at_generation_time(settings, key, message):

@@ -169,8 +169,13 @@ UPGRADES = {
             "payments.apps.ledger_api.serviceAccount.annotations.team=ledger",
             "payments.apps.kafka_consumer.replicas=2",
             "payments.apps.ledger_api.probes.liveness.httpGet.path=/livez",
+            "payments.apps.checkout_api.podSpec.shareProcessNamespace=true",
+            "payments.apps.kafka_consumer.container.workingDir=/srv",
         ),
         expect=(
+            Expect("Deployment", "checkout_api", "spec.template.spec.shareProcessNamespace", True),
+            Expect("Deployment", "kafka_consumer", f"{CONTAINER}.workingDir", "/srv"),
+            Expect("Deployment", "ledger_api", "spec.template.spec.initContainers.0.restartPolicy", "Always"),
             Expect("Deployment", "ledger_api", f"{CONTAINER}.livenessProbe.httpGet.path", "/livez"),
             Expect("Deployment", "ledger_api", f"{CONTAINER}.readinessProbe.httpGet.path", "/health"),
             Expect("Deployment", "ledger_api", IMAGE, "registry.example.com/payments/payments-ledger-api:3.3.0"),
@@ -366,6 +371,23 @@ SERVER_CASES = [
         (*SCHEDULING_SETS, "--set-json", 'payments.apps.checkout_api.ports=[{"name":"grpc","port":9000,"appProtocol":"kubernetes.io/h2c"}]'),
         True,
         id="scheduling-and-ports",
+    ),
+    pytest.param(
+        "payments-ledger-chart",
+        (
+            "--set-json",
+            'payments.apps.checkout_api.sidecars=[{"name":"envoy","image":"envoyproxy/envoy:v1.31.2","ports":[{"name":"admin","containerPort":9902}],'
+            '"readinessProbe":{"httpGet":{"path":"/ready","port":9902}},"lifecycle":{"preStop":{"sleep":{"seconds":3}}}}]',
+            "--set-json",
+            'payments.apps.checkout_api.initContainers=[{"name":"seed","image":"busybox:1.36.1","command":["true"],'
+            '"volumeMounts":[{"name":"tmp","mountPath":"/tmp"}]}]',
+            "--set-json",
+            'payments.apps.checkout_api.podSpec={"shareProcessNamespace":true,"os":{"name":"linux"},"schedulingGates":[{"name":"example.com/quota"}]}',
+            "--set-json",
+            'payments.apps.checkout_api.container={"workingDir":"/srv","terminationMessagePolicy":"FallbackToLogsOnError"}',
+        ),
+        True,
+        id="sidecars-init-containers-and-escape-hatches",
     ),
     pytest.param(
         "payments-ledger-chart",
