@@ -23,7 +23,18 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from .errors import Problem, SpecError
 from .model import App, ChartModel
-from .props import ApiProps, Autoscaling, DisruptionBudget, IngressPath, JobProps, Metrics, ProcessorProps, PropsError, ServiceAccount
+from .props import (
+    ApiProps,
+    Autoscaling,
+    CronJobProps,
+    DisruptionBudget,
+    IngressPath,
+    JobProps,
+    Metrics,
+    ProcessorProps,
+    PropsError,
+    ServiceAccount,
+)
 from .spec import load_charts, load_models, parse_spec
 
 # Names that need cdk8s or constructs are loaded on first use: importing those starts the
@@ -40,6 +51,7 @@ _LAZY = {
     "build_all": ".pipeline",
     "ApiService": ".services",
     "JobService": ".services",
+    "CronJobService": ".services",
     "ProcessorService": ".services",
 }
 
@@ -59,6 +71,8 @@ __all__ = [
     "Autoscaling",
     "ChartBuild",
     "ChartModel",
+    "CronJobProps",
+    "CronJobService",
     "DisruptionBudget",
     "DomainChart",
     "DomainIngress",

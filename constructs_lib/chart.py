@@ -12,12 +12,12 @@ from .bindings import Bound, BoundConstruct
 from .ingress import DomainIngress, routed_apps
 from .model import TOGGLES, App, ChartModel
 from .monitoring import OptionalServiceMonitor
-from .naming import API, JOB, PROCESSOR
+from .naming import API, CRONJOB, JOB, PROCESSOR
 from .optional import OptionalHpa, OptionalPdb, OptionalServiceAccount
 from .props import props_from_values, vars_of
-from .services import ApiService, JobService, ProcessorService
+from .services import ApiService, CronJobService, JobService, ProcessorService
 
-SERVICE_CONSTRUCTS = {API: ApiService, PROCESSOR: ProcessorService, JOB: JobService}
+SERVICE_CONSTRUCTS = {API: ApiService, PROCESSOR: ProcessorService, JOB: JobService, CRONJOB: CronJobService}
 # Optional per-app objects, by the values block whose `enabled` switches each on.
 OPTIONAL_CONSTRUCTS = {
     "podDisruptionBudget": OptionalPdb,

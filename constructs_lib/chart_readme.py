@@ -51,7 +51,7 @@ def chart_readme(chart: ChartModel) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for app in chart.apps:
-        objects = ["Job" if app.is_job else "Deployment"]
+        objects = [{"job": "Job", "cronjob": "CronJob"}.get(app.type, "Deployment")]
         if app.type == "api":
             objects.append("Service")
         objects += [kind for key, kind in (("podDisruptionBudget", "PDB"), ("autoscaling", "HPA"), ("ingress", "Ingress path")) if key in app.values]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from .naming import API, JOB, dashed
+from .naming import API, CRONJOB, JOB, dashed
 from .schema import AppShape
 
 SAFE_CONTAINER_SECURITY = {
@@ -32,6 +32,16 @@ PROBE_TIMINGS = {
 }
 DEFAULT_GRACE_SECONDS = 30  # Kubernetes' own default, so the chart writes the field only when it differs
 GLOBAL_DEFAULTS = {"env": {}, "envFrom": [], "imagePullSecrets": [], "image": {"registry": "", "tag": ""}}
+# A CronJob's own settings; `schedule` has no default. A run the controller could not
+# start within 10 minutes (say, while it restarted) is skipped rather than started late.
+CRONJOB_DEFAULTS = {
+    "timeZone": "",
+    "concurrencyPolicy": "Forbid",
+    "startingDeadlineSeconds": 600,
+    "successfulJobsHistoryLimit": 3,
+    "failedJobsHistoryLimit": 1,
+    "suspend": False,
+}
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "100m", "memory": "128Mi"},
     "limits": {"cpu": "500m", "memory": "256Mi"},
@@ -80,15 +90,18 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> d
     }
     if shape.config:
         values.update(configFiles={}, configMountPath=f"/etc/{dashed(app)}")
-    if shape.type == JOB:
+    if shape.type == CRONJOB:
+        values.update(CRONJOB_DEFAULTS)
+    if shape.type in (JOB, CRONJOB):
         values.update(
             completions=1,
             parallelism=1,
             backoffLimit=3,
             activeDeadlineSeconds=3600,
-            ttlSecondsAfterFinished=86400,
             restartPolicy="Never",
         )
+        if shape.type == JOB:
+            values["ttlSecondsAfterFinished"] = 86400
         return values
     values["replicas"] = 2 if shape.type == API else 1
     values["zoneSpread"] = False

@@ -34,11 +34,11 @@ from .helm_chart import dump_yaml
 from .labels import APP_KEY_LABEL
 from .manifests import Noise, add_render_options, is_chart, load_objects, normalize, quantity_strings, render_options, show
 from .model import App, ChartModel
-from .naming import API, IDENTIFIER, JOB, PROCESSOR, chart_name, dashed, detect_type
+from .naming import API, CRONJOB, IDENTIFIER, JOB, PROCESSOR, chart_name, dashed, detect_type
 from .optional import DEFAULT_MAX_UNAVAILABLE
 from .pod_bindings import CONFIG_CHECKSUM
 from .rules import OWN_POD_LABELS, pdb_problem
-from .schema import CONFIG_KEY, CONTAINER_OWNED, GLOBAL_SCHEMA, INGRESS_SCHEMA, POD_SPEC_OWNED, app_schema, k8s_definitions, string_map
+from .schema import CONFIG_KEY, CONTAINER_OWNED, CRON_SCHEDULE, GLOBAL_SCHEMA, INGRESS_SCHEMA, POD_SPEC_OWNED, app_schema, k8s_definitions, string_map
 from .spec import DEFAULT_REGISTRY, DEFAULT_VERSION, HOOKS, IMAGE_TAG, parse_spec
 from .validate import check, resolve
 from .workload import CONFIG_VOLUME, CONTAINER, TMP_VOLUME, zone_spread
@@ -47,6 +47,16 @@ DRAFT = "<draft spec>"
 PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 # Job fields and what Kubernetes does when they are absent (None: no equivalent the spec can say).
 JOB_FIELDS = {"completions": 1, "parallelism": 1, "backoffLimit": 6, "activeDeadlineSeconds": None, "ttlSecondsAfterFinished": None}
+CRONJOB_FIELDS = {
+    "timeZone": "",
+    "concurrencyPolicy": "Allow",
+    "startingDeadlineSeconds": None,
+    "successfulJobsHistoryLimit": 3,
+    "failedJobsHistoryLimit": 1,
+    "suspend": False,
+}
+WORKLOAD_TYPES = {"Deployment": PROCESSOR, "Job": JOB, "CronJob": CRONJOB}  # a Deployment with a Service is an api
+RUNS = (JOB, CRONJOB)
 REGISTRY = re.compile(r"^[a-z0-9]([-a-z0-9._:/]*[a-z0-9])?$")
 # Labels the generated objects set themselves (the release labels are noise already).
 OWNED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/component", "app.kubernetes.io/part-of", APP_KEY_LABEL)
@@ -108,7 +118,12 @@ class Workload:
 
     @property
     def pod(self) -> dict:
-        return _map(self.obj, "spec", "template")
+        return _map(self.job_spec, "template")
+
+    @property
+    def job_spec(self) -> dict:
+        """The spec holding the pod template: a CronJob's jobTemplate spec, else the object's."""
+        return _map(self.obj, "spec", "jobTemplate", "spec") if self.type == CRONJOB else _map(self.obj, "spec")
 
     @property
     def container(self) -> dict:
@@ -124,7 +139,7 @@ class Workload:
 
     @property
     def metrics_port(self) -> int | None:
-        return None if self.type == JOB else self.container_port("metrics")
+        return None if self.type in RUNS else self.container_port("metrics")
 
     @property
     def metrics_path(self) -> str | None:
@@ -161,9 +176,9 @@ def find_workloads(objects: list[dict], domain: str, chart: str) -> list[Workloa
     workloads: list[Workload] = []
     prefix = chart_name(domain, chart) + "-"
     for obj in objects:
-        if obj["kind"] in ("Deployment", "Job"):
+        if obj["kind"] in WORKLOAD_TYPES:
             key = _unique(app_key(obj, prefix), {w.key for w in workloads})
-            workloads.append(Workload(obj, key, JOB if obj["kind"] == "Job" else PROCESSOR))
+            workloads.append(Workload(obj, key, WORKLOAD_TYPES[obj["kind"]]))
     claimed: set[int] = set()
     for w in workloads:
         pod_spec = _map(w.pod, "spec")
@@ -172,7 +187,7 @@ def find_workloads(objects: list[dict], domain: str, chart: str) -> list[Workloa
         w.config_map = _claim(objects, "ConfigMap", claimed, lambda o, n=config_name: o["metadata"]["name"] == n)
         account = pod_spec.get("serviceAccountName")
         w.service_account = _claim(objects, "ServiceAccount", claimed, lambda o, n=account: o["metadata"]["name"] == n)
-        if w.type == JOB:
+        if w.type in RUNS:
             continue
         labels = _map(w.pod, "metadata", "labels")
         w.service = _claim(objects, "Service", claimed, lambda o, labels=labels: _selects(dig(o, "spec", "selector"), labels))
@@ -250,7 +265,7 @@ def draft_spec(objects: list[dict], domain: str, chart: str) -> Draft:
             raise SpecError.one("<command line>", option, f"invalid name {value!r}: expected a letter, then letters, digits, '_' or '-'")
     workloads = find_workloads(objects, domain, chart)
     if not workloads:
-        raise SpecError.one("<source>", "", "no Deployment or Job found: nothing to import")
+        raise SpecError.one("<source>", "", "no Deployment, Job or CronJob found: nothing to import")
     ingress = find_ingress(objects, workloads)
     features = _features(workloads, ingress)
     top: dict = {"domain": domain}
@@ -282,12 +297,18 @@ def draft_spec(objects: list[dict], domain: str, chart: str) -> Draft:
         for w, app in zip(workloads, model.apps, strict=True)
         if app.has_health and not w.health_path
     ]
+    notes += [
+        f"CronJob/{w.name}: no startingDeadlineSeconds: the generated CronJob skips a run not started within "
+        f"{app.values['startingDeadlineSeconds']} s (set startingDeadlineSeconds)"
+        for w, app in zip(workloads, model.apps, strict=True)
+        if w.type == CRONJOB and "startingDeadlineSeconds" not in _map(w.obj, "spec")
+    ]
     return Draft({**top, "charts": {chart: entry}}, workloads, ingress, notes)
 
 
 def _features(workloads: list[Workload], ingress: dict | None) -> dict[str, bool]:
     """A feature is on when every app it applies to has the object; otherwise apps opt in one by one."""
-    deployments = [w for w in workloads if w.type != JOB]
+    deployments = [w for w in workloads if w.type not in RUNS]
     apis = [w for w in workloads if w.type == API]
     found = {
         "pdb": bool(deployments) and all(w.pdb for w in deployments),
@@ -306,6 +327,9 @@ def _structure(w: Workload, features: dict) -> dict:
     hook = _map(w.obj, "metadata", "annotations").get("helm.sh/hook")
     if w.type == JOB and isinstance(hook, str) and all(h.strip() in HOOKS for h in hook.split(",")):
         out["hook"] = hook
+    if w.type == CRONJOB:  # required; one the schema refuses shows as a warning after the comparison
+        schedule = _map(w.obj, "spec").get("schedule")
+        out["schedule"] = schedule if isinstance(schedule, str) and re.search(CRON_SCHEDULE, schedule) else "@daily"
     if w.type == PROCESSOR and w.health_path:
         out["healthPath"] = w.health_path
     if w.pdb and not features.get("pdb"):
@@ -336,7 +360,7 @@ def _settings(w: Workload, app: App, global_env: dict, app_version: str) -> dict
 
 def _source_values(w: Workload, app: App, global_env: dict) -> dict:
     """The source workload in the values layout, before schema fitting and defaults."""
-    container, pod_spec, spec = w.container, _map(w.pod, "spec"), _map(w.obj, "spec")
+    container, pod_spec, spec = w.container, _map(w.pod, "spec"), w.job_spec
     env_entries = [e for e in _items(container, "env") if isinstance(e.get("name"), str) and set(e) in ({"name", "value"}, {"name", "valueFrom"})]
     env = {e["name"]: _env_value(e) for e in env_entries}
     own_volumes = {TMP_VOLUME, *((CONFIG_VOLUME,) if w.config_map is not None else ())}
@@ -374,9 +398,12 @@ def _source_values(w: Workload, app: App, global_env: dict) -> dict:
     config_mount = next((m for m in _items(container, "volumeMounts") if m.get("name") == CONFIG_VOLUME), None)
     if w.config_map is not None and config_mount:
         values["configMountPath"] = config_mount.get("mountPath")
-    if w.type == JOB:
-        values.update({k: spec.get(k, default) for k, default in JOB_FIELDS.items() if spec.get(k, default) is not None})
+    if w.type in RUNS:
+        fields = JOB_FIELDS if w.type == JOB else {k: v for k, v in JOB_FIELDS.items() if k != "ttlSecondsAfterFinished"}
+        values.update({k: spec.get(k, default) for k, default in fields.items() if spec.get(k, default) is not None})
         values["restartPolicy"] = pod_spec.get("restartPolicy")
+        cron = _map(w.obj, "spec") if w.type == CRONJOB else {}
+        values.update({k: cron.get(k, default) for k, default in CRONJOB_FIELDS.items() if w.type == CRONJOB and cron.get(k, default) is not None})
         return values
     if "replicas" in spec or not w.hpa:
         values["replicas"] = spec.get("replicas", 1)  # Kubernetes' default

@@ -10,7 +10,7 @@ import copy
 from dataclasses import dataclass, field
 
 from .defaults import GLOBAL_DEFAULTS
-from .naming import API, HASH_LEN, JOB, MAX_NAME, resource_name
+from .naming import API, CRONJOB, HASH_LEN, JOB, MAX_CRONJOB_NAME, MAX_NAME, resource_name
 from .schema import AppShape
 
 # The field of a values block that switches its object on, where it is not `enabled`.
@@ -58,7 +58,8 @@ class App:
 
     @property
     def is_job(self) -> bool:
-        return self.shape.type == JOB
+        """Its pods run to completion (a Job, or the Jobs of a CronJob)."""
+        return self.shape.type in (JOB, CRONJOB)
 
     @property
     def has_health(self) -> bool:
@@ -120,10 +121,10 @@ class ChartModel:
         return self.values["global"]["env"]
 
 
-def app_names(*parts: str) -> AppNames:
+def app_names(*parts: str, kind: str = API) -> AppNames:
     """Names of an app's objects from the parts of its base name (domain, chart, app)."""
     return AppNames(
-        workload=resource_name(*parts),
+        workload=resource_name(*parts, limit=MAX_CRONJOB_NAME if kind == CRONJOB else MAX_NAME),
         service=resource_name(*parts, suffix="-service"),
         pdb=resource_name(*parts, suffix="-pdb"),
         hpa=resource_name(*parts, suffix="-hpa"),

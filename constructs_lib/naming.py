@@ -12,8 +12,10 @@ HASH_LEN = 8
 # name as written can be kept on every object.
 IDENTIFIER = re.compile(r"^[A-Za-z](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
 
-API, PROCESSOR, JOB = "api", "processor", "job"
-SERVICE_TYPES = (API, PROCESSOR, JOB)
+API, PROCESSOR, JOB, CRONJOB = "api", "processor", "job", "cronjob"
+SERVICE_TYPES = (API, PROCESSOR, JOB, CRONJOB)
+# The CronJob controller appends 11 characters to name each Job it creates.
+MAX_CRONJOB_NAME = 52
 
 
 def detect_type(app: str) -> str:

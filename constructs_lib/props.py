@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from . import rules
 from .defaults import DEFAULT_RESOURCES, SAFE_CONTAINER_SECURITY, SAFE_POD_SECURITY, app_defaults, deep_merge, split_image
 from .errors import did_you_mean
-from .naming import API, JOB, PROCESSOR
+from .naming import API, CRONJOB, JOB, PROCESSOR
 from .schema import AppShape, app_schema, k8s_definitions
 from .validate import check
 
@@ -210,26 +210,57 @@ class ProcessorProps(DeploymentProps):
 
 
 @dataclass(frozen=True, kw_only=True)
-class JobProps(WorkloadProps):
-    """Props of a JobService, beyond WorkloadProps.
+class RunProps(WorkloadProps):
+    """Props of pods that run to completion, beyond WorkloadProps.
 
     completions (default 1), parallelism (1), backoff_limit (3),
-    active_deadline_seconds (3600), ttl_seconds_after_finished (86400),
-    restart_policy ("Never" or "OnFailure", default "Never").
-    hook: Helm hooks, e.g. "pre-install,pre-upgrade" (default none: a plain Job named
-        after a hash of its inputs, so a changed job is a new object).
+    active_deadline_seconds (3600), restart_policy ("Never" or "OnFailure", default "Never").
     """
 
     completions: int = 1
     parallelism: int = 1
     backoff_limit: int = 3
     active_deadline_seconds: int = 3600
-    ttl_seconds_after_finished: int = 86400
     restart_policy: str = "Never"
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobProps(RunProps):
+    """Props of a JobService, beyond RunProps.
+
+    ttl_seconds_after_finished: delete the finished Job after this long (86400).
+    hook: Helm hooks, e.g. "pre-install,pre-upgrade" (default none: a plain Job named
+        after a hash of its inputs, so a changed job is a new object).
+    """
+
+    ttl_seconds_after_finished: int = 86400
     hook: str = ""
 
 
-PROPS_BY_TYPE = {API: ApiProps, PROCESSOR: ProcessorProps, JOB: JobProps}
+@dataclass(frozen=True, kw_only=True)
+class CronJobProps(RunProps):
+    """Props of a CronJobService, beyond RunProps (which set each run's Job).
+
+    schedule: five cron fields ("30 2 * * *") or @hourly, @daily, ... (required).
+    time_zone: IANA zone of the schedule, e.g. "Europe/Berlin" (default: the controller's).
+    concurrency_policy: "Forbid" (default: a run due while the last one runs is skipped),
+        "Allow" or "Replace".
+    starting_deadline_seconds: skip a run that could not start within this long (600).
+    successful_jobs_history_limit (3), failed_jobs_history_limit (1): finished Jobs kept
+        (they, not a TTL, clean up a CronJob's runs).
+    suspend: start no new runs (False).
+    """
+
+    schedule: str
+    time_zone: str = ""
+    concurrency_policy: str = "Forbid"
+    starting_deadline_seconds: int = 600
+    successful_jobs_history_limit: int = 3
+    failed_jobs_history_limit: int = 1
+    suspend: bool = False
+
+
+PROPS_BY_TYPE = {API: ApiProps, PROCESSOR: ProcessorProps, JOB: JobProps, CRONJOB: CronJobProps}
 NOT_VALUES = ("name", "image", "image_pull_policy", "hook")  # props that are not one values key
 
 
@@ -265,8 +296,8 @@ def make_props(cls, construct, kwargs: dict):
 def shape_of(kind: str, props: WorkloadProps) -> AppShape:
     """Which knobs the app has (apps of one shape share one schema definition)."""
     config = props.config_files is not None
-    if kind == JOB:
-        return AppShape(type=JOB, config=config)
+    if kind in (JOB, CRONJOB):
+        return AppShape(type=kind, config=config)
     health = kind == API or props.health_path is not None
     return AppShape(
         type=kind,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .naming import API, JOB
+from .naming import API, CRONJOB, JOB
 
 DRAFT07 = "http://json-schema.org/draft-07/schema#"
 INGRESS_PATH_TYPES = ["Prefix", "Exact", "ImplementationSpecific"]
@@ -96,6 +96,34 @@ INIT_CONTAINER_OWNED = {
     **{f"{probe}Probe": "use sidecars (init containers run to completion and cannot have probes)" for probe in PROBES},
     "lifecycle": "use sidecars (init containers cannot have lifecycle hooks)",
 }
+# A CronJob schedule as the API server parses it (robfig/cron ParseStandard): five
+# fields, or a descriptor. Time zones go in timeZone, never as a TZ= prefix.
+_MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
+_DAYS = "SUN|MON|TUE|WED|THU|FRI|SAT"
+
+
+def _cron_field(value: str, question_mark: bool = False) -> str:
+    item = rf"(\*|({value})(-({value}))?)(/[0-9]+)?"
+    anything = r"|\?" if question_mark else ""
+    return rf"({item}(,{item})*{anything})"
+
+
+CRON_SCHEDULE = (
+    r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|@every ([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+|"
+    + " ".join(
+        (
+            _cron_field("[0-5]?[0-9]"),
+            _cron_field("[01]?[0-9]|2[0-3]"),
+            _cron_field("0?[1-9]|[12][0-9]|3[01]", question_mark=True),
+            _cron_field(f"0?[1-9]|1[0-2]|{_MONTHS}|{_MONTHS.lower()}"),
+            _cron_field(f"[0-6]|{_DAYS}|{_DAYS.lower()}", question_mark=True),
+        )
+    )
+    + ")$"
+)
+TIME_ZONE = r"^$|^[A-Za-z]+([/_+-][A-Za-z0-9]+)*$"
+CONCURRENCY_POLICIES = ["Forbid", "Allow", "Replace"]
+CRONJOB_KEYS = ("timeZone", "concurrencyPolicy", "startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit", "suspend")
 # An image reference with a tag or a digest (a container without one would run whatever `latest` is).
 _REPOSITORY = r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?/)?[a-z0-9]+([._/-]+[a-z0-9]+)*"
 PINNED_IMAGE = rf"^{_REPOSITORY}(:[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}(@sha256:[a-f0-9]{{64}})?|@sha256:[a-f0-9]{{64}})$"
@@ -120,7 +148,11 @@ def k8s_definitions() -> dict:
 def _more_container(schema: dict, owned: dict[str, str]) -> dict:
     """An init container or sidecar: a Kubernetes Container with a name and a pinned image."""
     out = _extra(schema, owned, "A Kubernetes container (resources and securityContext merged over the safe defaults)")
-    out["properties"]["image"] = {"type": "string", "pattern": PINNED_IMAGE, "description": "Image with a tag or digest"}
+    out["properties"]["image"] = {
+        "type": "string",
+        "pattern": PINNED_IMAGE,
+        "description": "an image with a tag or digest, e.g. envoyproxy/envoy:v1.31.2",
+    }
     return {**out, "required": ["name", "image"]}
 
 
@@ -390,15 +422,29 @@ def app_schema(shape: AppShape) -> dict:
         props["configFiles"] = string_map("Config files: file name → content, in a ConfigMap mounted read-only", CONFIG_KEY)
         props["configMountPath"] = string("Where the config files are mounted", pattern="^/")
         required += ["configFiles", "configMountPath"]
-    if shape.type == JOB:
+    if shape.type == CRONJOB:
+        props.update(
+            schedule=string(
+                "When to run: five cron fields (minute hour day-of-month month day-of-week) or @daily, @hourly, ...", pattern=CRON_SCHEDULE
+            ),
+            timeZone=string("IANA time zone of the schedule, e.g. Europe/Berlin (empty: the controller's, usually UTC)", pattern=TIME_ZONE),
+            concurrencyPolicy={"enum": CONCURRENCY_POLICIES, "description": "What to do when a run is due while the last one still runs"},
+            startingDeadlineSeconds=integer(0, 31536000, "Skip a run that could not start within this long"),
+            successfulJobsHistoryLimit=integer(0, 1000, "Finished Jobs kept"),
+            failedJobsHistoryLimit=integer(0, 1000, "Failed Jobs kept"),
+            suspend=boolean("Start no new runs"),
+        )
+        required += ["schedule", *CRONJOB_KEYS]
+    if shape.type in (JOB, CRONJOB):
         props.update(
             completions=integer(1, 100000, "Pods that must succeed"),
             parallelism=integer(0, 100000, "Pods running at once"),
             backoffLimit=integer(0, 1000, "Retries before the job fails"),
             activeDeadlineSeconds=integer(1, 31536000, "Time limit for the whole job"),
-            ttlSecondsAfterFinished=integer(0, 31536000, "Delete the finished job after this long"),
             restartPolicy={"enum": RESTART_POLICIES, "description": "Pod restartPolicy"},
         )
+        if shape.type == JOB:  # a CronJob's history limits clean up its runs
+            props["ttlSecondsAfterFinished"] = integer(0, 31536000, "Delete the finished job after this long")
         required += ["completions", "parallelism", "backoffLimit", "restartPolicy"]
     else:
         props["replicas"] = integer(0, 10000, "Pod replicas (ignored while autoscaling is enabled)")

@@ -1,8 +1,8 @@
-"""The three service types: ApiService, ProcessorService, JobService.
+"""The four service types: ApiService, ProcessorService, JobService, CronJobService.
 
 Each takes `(scope, id, **props)` with the keyword props of its props class
 (props.py), builds its workload with cdk8s-plus-28 and exposes what it made
-(`.deployment`, `.service`, `.job`) for kplus methods.
+(`.deployment`, `.service`, `.job`, `.cron_job`) for kplus methods.
 """
 
 from __future__ import annotations
@@ -14,15 +14,16 @@ import cdk8s
 import cdk8s_plus_28 as kplus
 from constructs import Construct
 
-from .bindings import BoundConstruct, Guard, Tail, Value, nested
+from .bindings import BoundConstruct, Guard, Tail, Value, WithValue, nested
 from .gojson import go_json
 from .kplus_json import add, kplus_enum, remove, typed, typed_field
 from .labels import app_labels, selector_labels
 from .model import App, ChartContext, app_names
-from .naming import API, HASH_LEN, JOB, PROCESSOR, dashed, short_hash
+from .naming import API, CRONJOB, HASH_LEN, JOB, PROCESSOR, dashed, short_hash
 from .pod_bindings import POD_VARIABLES, SERVICE_PORT_LINES
 from .policy import policy_annotations
-from .props import ApiProps, JobProps, ProcessorProps, WorkloadProps, make_props, to_values
+from .props import ApiProps, CronJobProps, JobProps, ProcessorProps, WorkloadProps, make_props, to_values
+from .schema import CRONJOB_KEYS
 from .workload import KPLUS_DEPLOYMENT_DEFAULTS, finish_pod, pod_props
 
 ROLLING_UPDATE = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
@@ -74,7 +75,7 @@ class _Workload(BoundConstruct):
         self.app = App(
             key=id,
             shape=shape,
-            names=app_names(self.props.name or id),
+            names=app_names(self.props.name or id, kind=self.TYPE),
             values=values,
             hook=getattr(self.props, "hook", ""),
         )
@@ -216,25 +217,9 @@ class JobService(_Workload):
             name = f"{app.names.job_base}-{job_hash(self.chart, app)}"
             variables["jobHash"] = JOB_HASH
             bindings[("metadata", "name")] = Value(f'printf "%s-%s" "{app.names.job_base}" $jobHash')
-        self.job = kplus.Job(
-            self,
-            "job",
-            metadata=_metadata(self.chart, app, name, hook_annotations),
-            backoff_limit=values["backoffLimit"],
-            active_deadline=cdk8s.Duration.seconds(values["activeDeadlineSeconds"]),
-            ttl_after_finished=cdk8s.Duration.seconds(values["ttlSecondsAfterFinished"]),
-            restart_policy=kplus_enum(kplus.RestartPolicy, values["restartPolicy"]),
-            **self.pod_props(),
-        )
-        pod_bindings = finish_pod(
-            self.job,
-            self.chart,
-            app,
-            add("/spec/completions", values["completions"]),
-            add("/spec/parallelism", values["parallelism"]),
-        )
-        keys = ("completions", "parallelism", "backoffLimit", "activeDeadlineSeconds", "ttlSecondsAfterFinished")
-        bindings.update({("spec", key): Value(f"$app.{key}") for key in keys})
+        self.job = kplus.Job(self, "job", metadata=_metadata(self.chart, app, name, hook_annotations), **run_props(values), **self.pod_props())
+        pod_bindings = finish_pod(self.job, self.chart, app, *run_patches(values, "/spec"))
+        bindings.update({("spec", key): Value(f"$app.{key}") for key in (*RUN_KEYS, "ttlSecondsAfterFinished")})
         self.record(
             self.job,
             "Job",
@@ -245,6 +230,74 @@ class JobService(_Workload):
             bindings={**bindings, **nested(("spec", "template"), pod_bindings)},
             variables=variables,
         )
+
+
+@_with_props_signature
+class CronJobService(_Workload):
+    """Scheduled work: a kplus CronJob (`.cron_job`) whose runs are Jobs with the same pod as a
+    JobService. Its name is at most 52 characters (the controller names each run's Job
+    after it); a longer one is cut and gets a stable hash."""
+
+    TYPE, PROPS = CRONJOB, CronJobProps
+
+    def __init__(self, scope: Construct, id: str, **props):
+        super().__init__(scope, id, **props)
+        app, values = self.app, self.app.values
+        self.cron_job = kplus.CronJob(
+            self,
+            "cronjob",
+            metadata=_metadata(self.chart, app, app.names.workload),
+            schedule=cdk8s.Cron(),  # the schedule is written as given, below
+            time_zone=values["timeZone"] or None,
+            concurrency_policy=kplus_enum(kplus.ConcurrencyPolicy, values["concurrencyPolicy"]),
+            starting_deadline=cdk8s.Duration.seconds(values["startingDeadlineSeconds"]),
+            successful_jobs_retained=values["successfulJobsHistoryLimit"],
+            failed_jobs_retained=values["failedJobsHistoryLimit"],
+            suspend=values["suspend"],
+            **run_props(values),
+            **self.pod_props(),
+        )
+        run = "/spec/jobTemplate/spec"
+        pod_bindings = finish_pod(
+            self.cron_job, self.chart, app, add("/spec/schedule", values["schedule"]), *run_patches(values, run), template=f"{run}/template"
+        )
+        job = ("spec", "jobTemplate", "spec")
+        self.record(
+            self.cron_job,
+            "CronJob",
+            app.names.workload,
+            template=f"{dashed(app.key)}-cronjob.yaml",
+            app_key=app.key,
+            guard="$app.enabled",
+            bindings={
+                ("spec", "schedule"): Value("$app.schedule"),
+                ("spec", "timeZone"): WithValue("$app.timeZone"),
+                **{("spec", key): Value(f"$app.{key}") for key in CRONJOB_KEYS if key != "timeZone"},
+                **{(*job, key): Value(f"$app.{key}") for key in RUN_KEYS},
+                **nested((*job, "template"), pod_bindings),
+            },
+            variables=POD_VARIABLES,
+        )
+
+
+# A Job's settings from values (a JobService's Job, each run of a CronJobService).
+RUN_KEYS = ("completions", "parallelism", "backoffLimit", "activeDeadlineSeconds")
+
+
+def run_props(values: dict) -> dict:
+    props = {
+        "backoff_limit": values["backoffLimit"],
+        "active_deadline": cdk8s.Duration.seconds(values["activeDeadlineSeconds"]),
+        "restart_policy": kplus_enum(kplus.RestartPolicy, values["restartPolicy"]),
+    }
+    if "ttlSecondsAfterFinished" in values:  # a Job's own; a CronJob's history limits clean up its runs
+        props["ttl_after_finished"] = cdk8s.Duration.seconds(values["ttlSecondsAfterFinished"])
+    return props
+
+
+def run_patches(values: dict, job_spec: str) -> tuple[cdk8s.JsonPatch, ...]:
+    """What kplus's Job props do not take: completions and parallelism."""
+    return add(f"{job_spec}/completions", values["completions"]), add(f"{job_spec}/parallelism", values["parallelism"])
 
 
 def job_hash(chart: ChartContext, app: App) -> str:

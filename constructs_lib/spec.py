@@ -17,7 +17,7 @@ from .defaults import GLOBAL_DEFAULTS, app_defaults, deep_merge, split_image
 from .errors import Problem, SpecError, did_you_mean, join_key
 from .loader import load_spec_file, type_name
 from .model import App, AppMeta, ChartModel, app_names
-from .naming import API, IDENTIFIER, JOB, PROCESSOR, SERVICE_TYPES, chart_name, dashed, detect_type
+from .naming import API, CRONJOB, IDENTIFIER, JOB, PROCESSOR, SERVICE_TYPES, chart_name, dashed, detect_type
 from .rules import cross_field_problems
 from .schema import AppShape, chart_schema
 from .validate import check, child_schema, is_map
@@ -199,7 +199,7 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
         App(
             key=app_key,
             shape=shapes[app_key],
-            names=app_names(domain, chart_key, app_key),
+            names=app_names(domain, chart_key, app_key, kind=shapes[app_key].type),
             values=apps_values[app_key],
             meta=AppMeta(**{k: extras[app_key].get(k, "") for k in META_KEYS}),
             hook=extras[app_key].get("hook", ""),
@@ -271,11 +271,11 @@ def _shape(errs, app_key, settings, extra, features, where) -> AppShape | None:
     if kind not in SERVICE_TYPES:  # reported at `type` already; checks that depend on it would only add noise
         return None
     problems = len(errs.problems)
-    if kind == JOB:
+    if kind in (JOB, CRONJOB):
         for block in ("podDisruptionBudget", "autoscaling", "ingress", "metrics", "replicas"):
             if block in settings:
-                errs.add(join_key(where, block), "does not apply to a job")
-    elif "hook" in extra:
+                errs.add(join_key(where, block), f"does not apply to a {kind}")
+    if kind != JOB and "hook" in extra:
         errs.add(join_key(where, "hook"), "hooks apply to jobs only (set type: job)")
     if "ingress" in settings and kind != API:
         errs.add(join_key(where, "ingress"), "ingress applies to api apps only")
@@ -290,7 +290,7 @@ def _shape(errs, app_key, settings, extra, features, where) -> AppShape | None:
         errs.add(join_key(where, "hook"), f"expected a comma-separated list of {', '.join(HOOKS)}, got {hook!r}")
     if len(errs.problems) > problems:
         return None
-    deployment = kind != JOB
+    deployment = kind in (API, PROCESSOR)
     return AppShape(
         type=kind,
         health=kind == API or "healthPath" in settings,

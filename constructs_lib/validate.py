@@ -35,6 +35,9 @@ _TYPE_WORDS = {
 }
 
 
+LONG_PATTERN = 120  # longer patterns (an image reference, a cron schedule) are named by their description
+
+
 @cache
 def _regex(pattern: str) -> re.Pattern:
     return re.compile(pattern)
@@ -88,13 +91,21 @@ def check(value, schema: dict, root: dict | None = None, path: tuple = ()) -> li
         elif len(value) > schema.get("maxLength", len(value)):
             errors.append((path, f"expected at most {schema['maxLength']} characters, got {len(value)}"))
         elif "pattern" in schema and not _regex(schema["pattern"]).search(value):
-            errors.append((path, f"{value!r} does not match {schema['pattern']}"))
+            errors.append((path, f"{value!r} does not match {_pattern_words(schema)}"))
     elif wanted in ("integer", "number"):
         if "minimum" in schema and value < schema["minimum"]:
             errors.append((path, f"expected at least {schema['minimum']}, got {value}"))
         if "maximum" in schema and value > schema["maximum"]:
             errors.append((path, f"expected at most {schema['maximum']}, got {value}"))
     return errors
+
+
+def _pattern_words(schema: dict) -> str:
+    """The pattern, or what it stands for when it is too long to read."""
+    pattern = schema["pattern"]
+    if len(pattern) > LONG_PATTERN and "description" in schema:
+        return f"the expected form: {schema['description']}"
+    return pattern
 
 
 def _check_object(value: dict, schema: dict, root: dict, path: tuple) -> list:

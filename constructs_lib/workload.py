@@ -218,16 +218,17 @@ def probe(app: App, name: str) -> dict:
     return probe
 
 
-def finish_pod(workload: kplus.Deployment | kplus.Job, chart: ChartContext, app: App, *patches: cdk8s.JsonPatch) -> dict:
-    """Patch what kplus cannot say exactly (with the caller's `patches`, in one call);
-    returns the pod template's bindings."""
+def finish_pod(
+    workload: kplus.Deployment | kplus.Job | kplus.CronJob, chart: ChartContext, app: App, *patches: cdk8s.JsonPatch, template: str = "/spec/template"
+) -> dict:
+    """Patch what kplus cannot say exactly (with the caller's `patches`, in one call) on the
+    pod template at `template`; returns the pod template's bindings."""
     values = app.values
     env = merged_env(chart, app)
     if _needs_container(env):
         containers = workload.containers
         for name, value in env.items():
             containers[0].env.add_variable(name, env_value(workload, name, value, containers))
-    template = "/spec/template"
     every = chart.global_values
     pull_secrets = list(dict.fromkeys([*every["imagePullSecrets"], *values["imagePullSecrets"]]))
     pod_spec = {

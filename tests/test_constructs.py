@@ -351,3 +351,23 @@ def test_sidecars_and_init_containers_from_props():
     kubernetes_validate.validate(objects[(kind, name)], "1.29", strict=True)
     with pytest.raises(PropsError, match=r"^shop/cart: pod_spec\.volumes: .*use volumes"):
         synth(lambda c: ApiService(c, "cart", image="r/cart:1", pod_spec={"volumes": []}))
+
+
+def test_a_cronjob_from_props():
+    from constructs_lib import CronJobService
+
+    objects = synth(
+        lambda c: CronJobService(
+            c, "nightly-cleanup-of-every-old-report-in-the-archive", image="r/clean:1", schedule="0 3 * * *", time_zone="UTC", suspend=True
+        )
+    )
+    ((kind, name),) = objects
+    assert kind == "CronJob" and len(name) <= 52
+    spec = objects[(kind, name)]["spec"]
+    assert (spec["schedule"], spec["timeZone"], spec["suspend"], spec["concurrencyPolicy"]) == ("0 3 * * *", "UTC", True, "Forbid")
+    assert spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"] == "r/clean:1"
+    kubernetes_validate.validate(objects[(kind, name)], "1.37", strict=True)
+    with pytest.raises(PropsError, match=r"^shop/nightly: schedule: required prop is missing"):
+        synth(lambda c: CronJobService(c, "nightly", image="r/clean:1"))
+    with pytest.raises(PropsError, match=r"^shop/nightly: schedule: 'every day' does not match"):
+        synth(lambda c: CronJobService(c, "nightly", image="r/clean:1", schedule="every day"))

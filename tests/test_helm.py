@@ -230,12 +230,12 @@ def test_plain_job_name_follows_its_inputs_and_hook_job_keeps_its_name(helm, exa
     jobs = {o["metadata"]["name"] for o in render(helm, chart) if o["kind"] == "Job"}
     changed = {
         o["metadata"]["name"]
-        for o in render(helm, chart, "--set", "batch.apps.nightly_report.image.tag=2.0.0", "--set", "batch.apps.db_migrate.image.tag=2.0.0")
+        for o in render(helm, chart, "--set", "batch.apps.backfill_report.image.tag=2.0.0", "--set", "batch.apps.db_migrate.image.tag=2.0.0")
         if o["kind"] == "Job"
     }
     assert "batch-jobs-chart-db-migrate" in jobs and "batch-jobs-chart-db-migrate" in changed
-    (old,) = (j for j in jobs if j.startswith("batch-jobs-chart-nightly-report-"))
-    (new,) = (j for j in changed if j.startswith("batch-jobs-chart-nightly-report-"))
+    (old,) = (j for j in jobs if j.startswith("batch-jobs-chart-backfill-report-"))
+    (new,) = (j for j in changed if j.startswith("batch-jobs-chart-backfill-report-"))
     assert old != new
 
 
@@ -294,3 +294,50 @@ def test_objects_switched_off_by_the_spec_come_back_with_set(helm, tmp_path):
     assert rendered.keys() == expected.keys()
     for key, obj in expected.items():
         assert rendered[key] == obj, key
+
+
+def test_cronjob_knobs_are_live_and_valid_kubernetes(helm, example_out):
+    import kubernetes_validate
+
+    chart = chart_dir(example_out, "batch-jobs-chart")
+    name = "batch-jobs-chart-nightly-report"
+    default = by_identity(render(helm, chart))[("CronJob", name)]
+    given = default["spec"]
+    assert (given["schedule"], given["timeZone"], given["concurrencyPolicy"]) == ("30 2 * * *", "Europe/Berlin", "Forbid")
+    objects = render(
+        helm,
+        chart,
+        "--set",
+        "batch.apps.nightly_report.schedule=@hourly",
+        "--set",
+        "batch.apps.nightly_report.timeZone=",
+        "--set",
+        "batch.apps.nightly_report.concurrencyPolicy=Replace",
+        "--set",
+        "batch.apps.nightly_report.startingDeadlineSeconds=0",
+        "--set",
+        "batch.apps.nightly_report.successfulJobsHistoryLimit=0",
+        "--set",
+        "batch.apps.nightly_report.suspend=true",
+        "--set",
+        "batch.apps.nightly_report.backoffLimit=0",
+        "--set-json",
+        'batch.apps.nightly_report.sidecars=[{"name":"proxy","image":"envoyproxy/envoy:v1.31.2"}]',
+    )
+    spec = by_identity(objects)[("CronJob", name)]["spec"]
+    assert "timeZone" not in spec  # empty: the controller's zone
+    assert (spec["schedule"], spec["concurrencyPolicy"], spec["startingDeadlineSeconds"]) == ("@hourly", "Replace", 0)
+    assert (spec["successfulJobsHistoryLimit"], spec["suspend"], spec["jobTemplate"]["spec"]["backoffLimit"]) == (0, True, 0)
+    assert spec["jobTemplate"]["spec"]["template"]["spec"]["initContainers"][0]["restartPolicy"] == "Always"
+    for version in ("1.29", "1.37"):
+        kubernetes_validate.validate(by_identity(objects)[("CronJob", name)], version, strict=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("not a cron", "/batch/apps/nightly_report/schedule"), ("0 2 * * 8", "/batch/apps/nightly_report/schedule")],
+)
+def test_a_bad_schedule_fails_naming_the_key(helm, example_out, value, message):
+    chart = chart_dir(example_out, "batch-jobs-chart")
+    result = run_helm(helm, "template", "r", chart, "--set", f"batch.apps.nightly_report.schedule={value}", check=False)
+    assert result.returncode != 0 and message in result.stderr, result.stderr

@@ -214,7 +214,7 @@ def test_without_output_file_the_spec_goes_to_stdout_and_warnings_to_stderr(exam
     [
         (["--domain", "9x", "--chart", "web"], "<command line>: --domain: invalid name '9x': expected a letter, then letters, digits, '_' or '-'\n"),
         (["--domain", "shop", "--chart", "web", "--set", "a=b"], "{source}: -f/--set: values apply to charts only, and this is a manifests file\n"),
-        (["--domain", "shop", "--chart", "web"], "<source>: <document>: no Deployment or Job found: nothing to import\n"),
+        (["--domain", "shop", "--chart", "web"], "<source>: <document>: no Deployment, Job or CronJob found: nothing to import\n"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, args, expected):

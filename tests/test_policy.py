@@ -71,16 +71,28 @@ def test_pdb_floor_is_min_replicas_with_hpa():
         )
 
 
+WORKLOADS = ("Deployment", "Job", "CronJob")
+
+
+def pod_template(obj):
+    spec = obj["spec"]
+    return (spec["jobTemplate"]["spec"] if obj["kind"] == "CronJob" else spec)["template"]
+
+
 def containers(obj):
-    return obj["spec"]["template"]["spec"]["containers"]
+    return pod_template(obj)["spec"]["containers"]
 
 
 @pytest.mark.parametrize("name", EXAMPLE_CHARTS)
 def test_workloads_are_locked_down(example_builds, name):
     for obj in example_builds[name].objects:
-        if obj["kind"] not in ("Deployment", "Job"):
+        if obj["kind"] not in WORKLOADS:
             continue
-        pod = obj["spec"]["template"]["spec"]
+        pod = pod_template(obj)["spec"]
+        for c in pod.get("initContainers", []):  # sidecars and init containers: the same safe defaults
+            sc = c["securityContext"]
+            assert sc["readOnlyRootFilesystem"] and not sc["allowPrivilegeEscalation"] and sc["runAsNonRoot"]
+            assert sc["capabilities"] == {"drop": ["ALL"]} and set(c["resources"]) == {"requests", "limits"}
         assert pod["automountServiceAccountToken"] is False and pod["enableServiceLinks"] is False
         assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] > 10000
         assert pod["securityContext"]["runAsGroup"] > 10000
@@ -100,11 +112,11 @@ def test_workloads_are_locked_down(example_builds, name):
 @pytest.mark.parametrize("name", EXAMPLE_CHARTS)
 def test_cross_object_references_hold(helm, example_out, name):
     objects = render(helm, example_out / "charts" / name)
-    workloads = [o for o in objects if o["kind"] in ("Deployment", "Job")]
+    workloads = [o for o in objects if o["kind"] in WORKLOADS]
     services = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"}
     for service in services.values():
         selector = service["spec"]["selector"]
-        selected = [w for w in workloads if selector.items() <= w["spec"]["template"]["metadata"]["labels"].items()]
+        selected = [w for w in workloads if selector.items() <= pod_template(w)["metadata"]["labels"].items()]
         assert len(selected) == 1, service["metadata"]["name"]
         port_names = {p["name"] for c in containers(selected[0]) for p in c.get("ports", [])}
         assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names
@@ -118,4 +130,4 @@ def test_cross_object_references_hold(helm, example_out, name):
         assert hpa["spec"]["scaleTargetRef"]["name"] in deployments
     for pdb in (o for o in objects if o["kind"] == "PodDisruptionBudget"):
         selector = pdb["spec"]["selector"]["matchLabels"]
-        assert len([w for w in workloads if selector.items() <= w["spec"]["template"]["metadata"]["labels"].items()]) == 1
+        assert len([w for w in workloads if selector.items() <= pod_template(w)["metadata"]["labels"].items()]) == 1

@@ -158,3 +158,42 @@ def test_equal_quantities_in_other_units_are_fine():
 def test_ingress_values_the_api_server_refuses(key, value):
     found = problems({"domain": "shop", "charts": {"web": {"features": {"ingress": True}, "apps": ["cart_api"], "custom_values": {key: value}}}})
     assert found[0][0] == f'charts.web.custom_values."{key}"'
+
+
+def test_a_cronjob_is_written_as_such_and_keeps_the_job_settings():
+    model = chart({"nightly_report": {"type": "cronjob", "schedule": "30 2 * * *", "timeZone": "Europe/Berlin"}})
+    (app,) = model.apps
+    assert app.type == "cronjob" and app.is_job
+    values = app.values
+    assert (values["schedule"], values["timeZone"], values["concurrencyPolicy"], values["startingDeadlineSeconds"]) == (
+        "30 2 * * *",
+        "Europe/Berlin",
+        "Forbid",
+        600,
+    )
+    assert (values["successfulJobsHistoryLimit"], values["failedJobsHistoryLimit"], values["suspend"]) == (3, 1, False)
+    assert values["backoffLimit"] == 3 and "ttlSecondsAfterFinished" not in values  # history limits clean up runs
+    long = chart({"a_very_long_application_name_that_goes_on_and_on": {"type": "cronjob", "schedule": "@daily"}}).apps[0]
+    name = long.names.workload
+    assert len(name) <= 52 and name.startswith("shop-web-a-very-long") and name[-9] == "-"  # cut, with a stable hash
+    assert len(long.names.config) > 52  # only the CronJob's own name has the lower limit
+
+
+@pytest.mark.parametrize(
+    ("settings", "key", "message"),
+    [
+        ({}, "schedule", "missing required key"),
+        ({"schedule": "not a cron"}, "schedule", "does not match the expected form: When to run"),
+        ({"schedule": "0 24 * * *"}, "schedule", "does not match"),
+        ({"schedule": "TZ=UTC 0 2 * * *"}, "schedule", "does not match"),
+        ({"schedule": "@daily", "timeZone": "Europe Berlin"}, "timeZone", "does not match"),
+        ({"schedule": "@daily", "concurrencyPolicy": "Never"}, "concurrencyPolicy", "expected one of 'Forbid', 'Allow', 'Replace'"),
+        ({"schedule": "@daily", "replicas": 2}, "replicas", "does not apply to a cronjob"),
+        ({"schedule": "@daily", "hook": "pre-install"}, "hook", "hooks apply to jobs only"),
+        ({"schedule": "@daily", "ttlSecondsAfterFinished": 60}, "ttlSecondsAfterFinished", "unknown key"),
+    ],
+)
+def test_bad_cronjob_settings_name_the_key(settings, key, message):
+    found = problems({"domain": "shop", "charts": {"web": {"apps": {"nightly": {"type": "cronjob", **settings}}}}})
+    assert [k for k, _ in found] == [f"charts.web.apps.nightly.{key}"], found
+    assert message in found[0][1]

@@ -40,7 +40,7 @@ is kept in the generated values.yaml); `json.encode` does the scalars.
 KNOWN_FEATURES = ["pdb", "hpa", "ingress", "metrics"]
 
 _CHART_KEYS = ["description", "version", "app_version", "apps", "features", "custom_values"]
-_SERVICE_TYPES = ["api", "processor", "job"]
+_SERVICE_TYPES = ["api", "processor", "job", "cronjob"]
 _DEFAULT_VERSION = "0.1.0"  # the generator's default chart version
 _MAX_NAME = 63
 _type = type  # release_app has a parameter called `type`
@@ -57,7 +57,7 @@ ReleaseAppInfo = provider(
         "binary_target": "label (string) of the app's binary; recorded, not built",
         "image": "image repository (optionally repo:tag); empty for the generator's default",
         "tag": "image tag; empty for the chart's app_version",
-        "type": "explicit service type (api, processor, job); empty to let the generator detect it",
+        "type": "explicit service type (api, processor, job, cronjob); empty to let the generator detect it",
         "entry_json": "the app's spec entry as JSON (key order kept)",
     },
 )
@@ -200,7 +200,7 @@ _release_app = rule(
         "binary_target": attr.string(doc = "label of the app's binary, recorded as text (not built)"),
         "image": attr.string(doc = "image repository, optionally with :tag"),
         "tag": attr.string(doc = "image tag (default: the chart's app_version)"),
-        "type": attr.string(doc = "api, processor or job (default: detected from the name)"),
+        "type": attr.string(doc = "api, processor, job or cronjob (default: detected from the name)"),
         "hook": attr.string(doc = "jobs only: Helm hooks, e.g. pre-install,pre-upgrade"),
         "settings_json": attr.string(doc = "values settings (env, port, healthPath, resources, ...) as JSON; set by the macro"),
     },
@@ -230,7 +230,7 @@ def release_app(
       description: one-line description (metadata).
       image: image repository, e.g. "registry.example.com/manman/experience-api" (optionally with ":tag").
       tag: image tag (default: the chart's app_version).
-      type: "api", "processor" or "job" (default: detected from the name by the generator).
+      type: "api", "processor", "job" or "cronjob" (default: detected from the name by the generator; a cronjob needs settings = {"schedule": ...}).
       command: container command (list of strings, or one string split like a shell).
       hook: jobs only, e.g. "pre-install,pre-upgrade".
       settings: other per-app values (dict), e.g. {"port": 8080, "healthPath": "/healthz", "env": {...}}.

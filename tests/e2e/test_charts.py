@@ -44,6 +44,7 @@ KINDS = {
     "Deployment": "apps/v1",
     "Service": "v1",
     "Job": "batch/v1",
+    "CronJob": "batch/v1",
     "PodDisruptionBudget": "policy/v1",
     "HorizontalPodAutoscaler": "autoscaling/v2",
     "Ingress": "networking.k8s.io/v1",
@@ -110,19 +111,30 @@ UPGRADES = {
     "batch-jobs-chart": Upgrade(
         sets=(
             "batch.apps.nightly_report.image.tag=2.0.0",
+            "batch.apps.nightly_report.schedule=0 3 * * 1-5",
+            "batch.apps.nightly_report.suspend=true",
+            "batch.apps.backfill_report.image.tag=2.0.0",
             "batch.apps.db_migrate.image.tag=2.0.0",
             "batch.apps.queue_worker.command={work,--queue,reports}",
             "batch.apps.queue_worker.replicas=2",
             "batch.apps.queue_worker.podDisruptionBudget.enabled=false",
         ),
         expect=(
-            Expect("Job", "nightly_report", IMAGE, "registry.example.com/batch-nightly-report:2.0.0"),
+            Expect(
+                "CronJob",
+                "nightly_report",
+                "spec.jobTemplate.spec.template.spec.containers.0.image",
+                "registry.example.com/batch-nightly-report:2.0.0",
+            ),
+            Expect("CronJob", "nightly_report", "spec.schedule", "0 3 * * 1-5"),
+            Expect("CronJob", "nightly_report", "spec.suspend", True),
+            Expect("Job", "backfill_report", IMAGE, "registry.example.com/batch-backfill-report:2.0.0"),
             Expect("Job", "db_migrate", IMAGE, "registry.example.com/batch-db-migrate:2.0.0"),
             Expect("Deployment", "queue_worker", COMMAND, ["work", "--queue", "reports"]),
             Expect("Deployment", "queue_worker", REPLICAS, 2),
         ),
         gone=(("PodDisruptionBudget", "queue_worker"),),
-        renamed_jobs=("nightly_report",),
+        renamed_jobs=("backfill_report",),
     ),
     "demo-api-chart": Upgrade(
         sets=(
@@ -240,6 +252,7 @@ UPGRADES = {
 BAD_SETS = {
     "batch-jobs-chart": (
         ("batch.apps.nightly_report.bogus=1", "'bogus' not allowed"),
+        ("batch.apps.nightly_report.schedule=not a cron", "/batch/apps/nightly_report/schedule"),
         ("batch.apps.queue_worker.podDisruptionBudget.maxUnavailable=0", "would block every node drain"),
     ),
     "demo-api-chart": (
