@@ -47,6 +47,9 @@ DEFAULT_RESOURCES = {
     "limits": {"cpu": "500m", "memory": "256Mi"},
 }
 
+# What init containers and sidecars are merged over: the app container's defaults.
+MORE_CONTAINER_DEFAULTS = {"imagePullPolicy": "Always", "resources": DEFAULT_RESOURCES, "securityContext": SAFE_CONTAINER_SECURITY}
+
 
 def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> dict:
     """The values block of an app of this shape before anyone changed it."""
@@ -125,10 +128,9 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> d
 
 
 def more_container(container: dict, sidecar: bool) -> dict:
-    """An init container or sidecar as the pod gets it: over the app container's safe
-    resources and securityContext; a sidecar is an init container that keeps running."""
-    defaults = {"resources": DEFAULT_RESOURCES, "securityContext": SAFE_CONTAINER_SECURITY}
-    return deep_merge(defaults, container, {"restartPolicy": "Always"} if sidecar else {})
+    """An init container or sidecar as the pod gets it: over the app container's pull
+    policy, safe resources and securityContext; a sidecar is an init container that keeps running."""
+    return deep_merge(MORE_CONTAINER_DEFAULTS, container, {"restartPolicy": "Always"} if sidecar else {})
 
 
 def deep_merge(base: dict, *overrides: dict) -> dict:

@@ -11,7 +11,7 @@ import json
 import re
 
 from .bindings import Either, MapTail, Raw, Tail, Value, WithValue
-from .defaults import DEFAULT_RESOURCES, PROBE_TIMINGS, SAFE_CONTAINER_SECURITY
+from .defaults import MORE_CONTAINER_DEFAULTS, PROBE_TIMINGS
 from .gojson import go_json
 from .model import App, ChartContext
 from .schema import PROBE_HANDLERS
@@ -33,7 +33,7 @@ POD_VARIABLES = {
     "envFrom": "concat $global.envFrom $app.envFrom",
     "pullSecrets": "concat $global.imagePullSecrets $app.imagePullSecrets | uniq",
     # What init containers and sidecars are merged over (defaults.more_container).
-    "containerDefaults": f"fromJson {json.dumps(json.dumps({'resources': DEFAULT_RESOURCES, 'securityContext': SAFE_CONTAINER_SECURITY}))}",
+    "containerDefaults": f"fromJson {json.dumps(json.dumps(MORE_CONTAINER_DEFAULTS))}",
 }
 
 # global.env merged with the app's env (app wins), sorted by name: Helm 4 applies

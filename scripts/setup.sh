@@ -2,7 +2,7 @@
 # Installs everything the generator and its tests need, offline-safe afterwards.
 #
 #   scripts/setup.sh            Python venv + cdk8s CLI (enough to generate charts)
-#   scripts/setup.sh --test     also Helm 3 and 4, checkov (what the tests need)
+#   scripts/setup.sh --test     also Helm 3 and 4, checkov, kube-score (what the tests need)
 #
 # Tools built from source are cached outside the clone, keyed by version, in
 # $EHCF_CACHE (default ~/.cache/enhanced-helm-charts), and linked into .tools/bin.
@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 HELM3_VERSION=v3.22.0
 HELM4_VERSION=v4.3.1
 CHECKOV_VERSION=3.3.30
+KUBE_SCORE_VERSION=v1.20.0
 CACHE=${EHCF_CACHE:-$HOME/.cache/enhanced-helm-charts}
 TOOLS_BIN=$PWD/.tools/bin
 mode=${1:-}
@@ -38,18 +39,19 @@ fi
 
 [ "$mode" = "--test" ] || exit 0
 
-# Helm 3 and 4 from the Go module proxy, built once per version.
-build_helm() { # major version
-  local major=$1 version=$2 dir="$CACHE/helm-$2"
-  if [ ! -x "$dir/helm" ]; then
-    log "building helm $version (first time only)"
-    GOBIN="$dir.tmp" go install "helm.sh/helm/v$major/cmd/helm@$version"
-    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+# Go tools from the Go module proxy, built once per version.
+go_build() { # name version package link
+  local name=$1 version=$2 package=$3 link=$4 dir="$CACHE/$1-$2"
+  if [ ! -x "$dir/$name" ]; then
+    log "building $name $version (first time only)"
+    rm -rf "$dir.tmp"
+    GOBIN="$dir.tmp" go install "$package@$version"
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"  # a half-finished build is redone, never used
   fi
-  ln -sf "$dir/helm" "$TOOLS_BIN/helm$major"
+  ln -sf "$dir/$name" "$TOOLS_BIN/$link"
 }
-build_helm 3 "$HELM3_VERSION"
-build_helm 4 "$HELM4_VERSION"
+go_build helm "$HELM3_VERSION" helm.sh/helm/v3/cmd/helm helm3
+go_build helm "$HELM4_VERSION" helm.sh/helm/v4/cmd/helm helm4
 
 # checkov lives in its own virtualenv: its pins conflict with our test deps.
 ck="$CACHE/checkov-$CHECKOV_VERSION"
@@ -60,6 +62,10 @@ if [ ! -f "$ck/.complete" ]; then
   touch "$ck/.complete"  # a half-finished install is redone, never used
 fi
 ln -sf "$ck/bin/checkov" "$TOOLS_BIN/checkov"
+
+# kube-score, a second policy scanner (tests/test_kube_score.py).
+go_build kube-score "$KUBE_SCORE_VERSION" github.com/zegl/kube-score/cmd/kube-score kube-score
+
 # A real Kubernetes control plane (etcd, kube-apiserver, ...) for tests/e2e, cached by version.
 log "control plane (first build takes 10-15 minutes)"
 tests/e2e/cluster.sh build >/dev/null
