@@ -13,6 +13,7 @@ from .ingress import DomainIngress, routed_apps
 from .model import TOGGLES, App, ChartModel
 from .monitoring import OptionalServiceMonitor
 from .naming import API, CRONJOB, JOB, PROCESSOR
+from .network_policy import OptionalNetworkPolicy
 from .optional import OptionalHpa, OptionalPdb, OptionalServiceAccount
 from .props import props_from_values, vars_of
 from .services import ApiService, CronJobService, JobService, ProcessorService
@@ -24,6 +25,7 @@ OPTIONAL_CONSTRUCTS = {
     "autoscaling": OptionalHpa,
     "metrics": OptionalServiceMonitor,
     "serviceAccount": OptionalServiceAccount,
+    "networkPolicy": OptionalNetworkPolicy,
 }
 # Per-app blocks whose `enabled` decides whether an object (or an Ingress path) exists.
 TOGGLED_BLOCKS = (*OPTIONAL_CONSTRUCTS, "ingress")

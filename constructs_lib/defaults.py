@@ -42,6 +42,12 @@ CRONJOB_DEFAULTS = {
     "failedJobsHistoryLimit": 1,
     "suspend": False,
 }
+# Who every app's NetworkPolicy lets in, by namespace: the ingress controller's
+# (ingress-nginx's default namespace) and Prometheus' (kube-prometheus-stack's usual one).
+NETWORK_POLICY_DEFAULTS = {
+    "ingressFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
+    "metricsFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+}
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "100m", "memory": "128Mi"},
     "limits": {"cpu": "500m", "memory": "256Mi"},
@@ -95,6 +101,8 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> d
         values.update(configFiles={}, configMountPath=f"/etc/{dashed(app)}")
     if shape.type == CRONJOB:
         values.update(CRONJOB_DEFAULTS)
+    if shape.netpol:
+        values["networkPolicy"] = {"enabled": True, "ingress": [], "egress": []}
     if shape.type in (JOB, CRONJOB):
         values.update(
             completions=1,

@@ -28,6 +28,7 @@ from pathlib import Path
 import cdk8s
 
 from .chart import DomainChart
+from .defaults import NETWORK_POLICY_DEFAULTS
 from .diff import ABSENT, compare, format_path, same_value
 from .errors import SpecError
 from .helm_chart import dump_yaml
@@ -35,6 +36,7 @@ from .labels import APP_KEY_LABEL
 from .manifests import Noise, add_render_options, is_chart, load_objects, normalize, quantity_strings, render_options, show
 from .model import App, ChartModel
 from .naming import API, CRONJOB, IDENTIFIER, JOB, PROCESSOR, chart_name, dashed, detect_type
+from .network_policy import DNS, PART_OF, PEER_PORTS, port_rule
 from .optional import DEFAULT_MAX_UNAVAILABLE
 from .pod_bindings import CONFIG_CHECKSUM
 from .rules import OWN_POD_LABELS, pdb_problem
@@ -111,6 +113,7 @@ class Workload:
     route: dict | None = None  # its path item on the chart's Ingress
     config_map: dict | None = None  # the ConfigMap of its `config` volume (configFiles)
     service_account: dict | None = None  # the ServiceAccount its pods run as, when the source has it
+    network_policy: dict | None = None  # a NetworkPolicy selecting its pods by matchLabels alone
 
     @property
     def name(self) -> str:
@@ -187,6 +190,8 @@ def find_workloads(objects: list[dict], domain: str, chart: str) -> list[Workloa
         w.config_map = _claim(objects, "ConfigMap", claimed, lambda o, n=config_name: o["metadata"]["name"] == n)
         account = pod_spec.get("serviceAccountName")
         w.service_account = _claim(objects, "ServiceAccount", claimed, lambda o, n=account: o["metadata"]["name"] == n)
+        labels = _map(w.pod, "metadata", "labels")
+        w.network_policy = _claim(objects, "NetworkPolicy", claimed, lambda o, labels=labels: _selects_pods(o, labels))
         if w.type in RUNS:
             continue
         labels = _map(w.pod, "metadata", "labels")
@@ -228,6 +233,11 @@ def _claim(objects: list[dict], kind: str, claimed: set[int], matches) -> dict |
 
 def _selects(selector, labels: dict) -> bool:
     return isinstance(selector, dict) and bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def _selects_pods(netpol: dict, labels: dict) -> bool:
+    selector = _map(netpol, "spec", "podSelector")
+    return not selector.get("matchExpressions") and _selects(selector.get("matchLabels"), labels)
 
 
 def _selects_labels(obj: dict, labels: dict) -> bool:
@@ -315,6 +325,7 @@ def _features(workloads: list[Workload], ingress: dict | None) -> dict[str, bool
         "hpa": bool(apis) and all(w.hpa for w in apis),
         "ingress": ingress is not None,
         "metrics": bool(apis) and all(w.metrics_port for w in apis),
+        "networkPolicy": all(w.network_policy for w in workloads),
     }
     return {name: True for name, on in found.items() if on}
 
@@ -338,6 +349,8 @@ def _structure(w: Workload, features: dict) -> dict:
         out["autoscaling"] = {"enabled": True}
     if w.metrics_port and not (features.get("metrics") and w.type == API):
         out["metrics"] = {"enabled": True}
+    if w.network_policy and not features.get("networkPolicy"):
+        out["networkPolicy"] = {"enabled": True}
     if w.config_map is not None:
         files = fit(_map(w.config_map, "data"), string_map("", CONFIG_KEY))
         out["configFiles"] = {} if files is DROP else files
@@ -390,6 +403,8 @@ def _source_values(w: Workload, app: App, global_env: dict) -> dict:
         "volumes": [v for v in _items(pod_spec, "volumes") if v.get("name") not in own_volumes],
         "volumeMounts": [m for m in _items(container, "volumeMounts") if m.get("name") not in own_volumes],
     }
+    if w.network_policy:
+        values["networkPolicy"] = _network_policy_rules(w)
     more = _items(pod_spec, "initContainers")
     values["sidecars"] = [{k: v for k, v in c.items() if k != "restartPolicy"} for c in more if c.get("restartPolicy") == "Always"]
     values["initContainers"] = [c for c in more if c.get("restartPolicy") != "Always"]
@@ -426,6 +441,17 @@ def _source_values(w: Workload, app: App, global_env: dict) -> dict:
         values["podAnnotations"] = {k: v for k, v in values["podAnnotations"].items() if implied.get(k) != v}
     values["ports"] = _extra_ports(w, {values.get("port"), (values.get("metrics") or {}).get("port")})
     return values
+
+
+def _network_policy_rules(w: Workload) -> dict:
+    """The source policy's rules beyond those the chart writes itself (with the default peers)."""
+    same_chart = [{"podSelector": {"matchLabels": {PART_OF: _map(w.pod, "metadata", "labels").get(PART_OF)}}}]
+    own_ingress = [{"from": same_chart}, *(port_rule(NETWORK_POLICY_DEFAULTS[k], port) for k, port in PEER_PORTS)]
+    spec = _map(w.network_policy, "spec")
+    return {
+        "ingress": [r for r in _items(spec, "ingress") if r not in own_ingress],
+        "egress": [r for r in _items(spec, "egress") if r not in (DNS, {"to": same_chart})],
+    }
 
 
 def _extra_ports(w: Workload, own: set) -> list[dict]:
@@ -606,7 +632,7 @@ def unmapped(draft: Draft, source: list[dict], generated: list[dict]) -> list[st
     by_app = {(o["kind"], _map(o, "metadata", "labels").get(APP_KEY_LABEL)): o for o in generated}
     pairs: dict[int, dict | None] = {}
     for w in draft.workloads:
-        for obj in (w.obj, w.service, w.pdb, w.hpa, w.monitor, w.config_map, w.service_account):
+        for obj in (w.obj, w.service, w.pdb, w.hpa, w.monitor, w.config_map, w.service_account, w.network_policy):
             if obj is not None:
                 pairs[id(obj)] = by_app.get((obj["kind"], w.key))
     if draft.ingress is not None:

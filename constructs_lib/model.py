@@ -36,6 +36,7 @@ class AppNames:
     hpa: str
     monitor: str
     config: str
+    netpol: str
     job_base: str  # plain jobs append `-<hash of pod template inputs>`
 
 
@@ -67,7 +68,7 @@ class App:
 
     def feature_on(self, key: str) -> bool:
         """Whether an optional block (podDisruptionBudget, autoscaling, ingress, metrics,
-        serviceAccount) switches its object on."""
+        serviceAccount, networkPolicy) switches its object on."""
         block = self.values.get(key)
         return bool(block and block[TOGGLES.get(key, "enabled")])
 
@@ -130,5 +131,6 @@ def app_names(*parts: str, kind: str = API) -> AppNames:
         hpa=resource_name(*parts, suffix="-hpa"),
         monitor=resource_name(*parts, suffix="-monitor"),
         config=resource_name(*parts, suffix="-config"),
+        netpol=resource_name(*parts, suffix="-netpol"),
         job_base=resource_name(*parts, limit=MAX_NAME - HASH_LEN - 1),
     )

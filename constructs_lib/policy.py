@@ -8,9 +8,10 @@ from __future__ import annotations
 from .model import App
 
 # Apply to every workload.
-ALWAYS = {
-    "CKV_K8S_43": "images are pinned by tag (the chart appVersion); digests are not part of the spec",
-    "CKV2_K8S_6": "who may reach the app depends on the cluster ingress controller and CNI; add a NetworkPolicy per cluster",
+ALWAYS = {"CKV_K8S_43": "images are pinned by tag (the chart appVersion); digests are not part of the spec"}
+# Apply to workloads of charts without the networkPolicy feature.
+NO_NETWORK_POLICY = {
+    "CKV2_K8S_6": "who may reach the app depends on the cluster ingress controller and CNI; turn on the networkPolicy feature or add one per cluster",
 }
 # Apply to workloads without an HTTP health endpoint (processors without healthPath, jobs).
 NO_HEALTH_ENDPOINT = {
@@ -20,7 +21,11 @@ NO_HEALTH_ENDPOINT = {
 
 
 def policy_skips(app: App) -> dict[str, str]:
-    return {**ALWAYS, **({} if app.has_health else NO_HEALTH_ENDPOINT)}
+    return {
+        **ALWAYS,
+        **({} if "networkPolicy" in app.values else NO_NETWORK_POLICY),
+        **({} if app.has_health else NO_HEALTH_ENDPOINT),
+    }
 
 
 def policy_annotations(app: App) -> dict[str, str]:

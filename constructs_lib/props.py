@@ -82,12 +82,26 @@ class ServiceAccount:
     automount_token: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
+class NetworkPolicy:
+    """Read by OptionalNetworkPolicy: ingress to the app's pods is denied except from pods
+    of the same chart (apis), the ingress controller (apis on the Ingress), the metrics
+    scraper (metrics port), and `ingress` (Kubernetes NetworkPolicyIngressRules). Egress
+    stays open unless `egress` lists NetworkPolicyEgressRules; then DNS and pods of the
+    same chart are allowed too."""
+
+    enabled: bool = True
+    ingress: Sequence[Mapping] = ()
+    egress: Sequence[Mapping] = ()
+
+
 BLOCKS = {
     "metrics": Metrics,
     "podDisruptionBudget": DisruptionBudget,
     "autoscaling": Autoscaling,
     "ingress": IngressPath,
     "serviceAccount": ServiceAccount,
+    "networkPolicy": NetworkPolicy,
 }
 
 
@@ -109,6 +123,7 @@ class WorkloadProps:
         (`protocol` default TCP; `expose: False` keeps one off an api's Service); default none.
     image_pull_secrets: names of registry Secrets; default none.
     service_account: a ServiceAccount; default: none, and no API token in the pod.
+    network_policy: a NetworkPolicy for OptionalNetworkPolicy; default none.
     pod_labels: extra pod labels (not the chart's own); default none.
     volumes, volume_mounts: Kubernetes Volume and VolumeMount mappings (names other than
         `tmp` and `config`; mounts of secret volumes are read-only unless they say otherwise).
@@ -147,6 +162,7 @@ class WorkloadProps:
     ports: Sequence[Mapping] = ()
     image_pull_secrets: Sequence[str] = ()
     service_account: ServiceAccount | None = None
+    network_policy: NetworkPolicy | None = None
     pod_labels: Mapping[str, str] = field(default_factory=dict)
     volumes: Sequence[Mapping] = ()
     volume_mounts: Sequence[Mapping] = ()
@@ -296,8 +312,9 @@ def make_props(cls, construct, kwargs: dict):
 def shape_of(kind: str, props: WorkloadProps) -> AppShape:
     """Which knobs the app has (apps of one shape share one schema definition)."""
     config = props.config_files is not None
+    netpol = props.network_policy is not None
     if kind in (JOB, CRONJOB):
-        return AppShape(type=kind, config=config)
+        return AppShape(type=kind, config=config, netpol=netpol)
     health = kind == API or props.health_path is not None
     return AppShape(
         type=kind,
@@ -307,6 +324,7 @@ def shape_of(kind: str, props: WorkloadProps) -> AppShape:
         ingress=getattr(props, "ingress", None) is not None,
         metrics=props.metrics is not None,
         config=config,
+        netpol=netpol,
     )
 
 
@@ -324,7 +342,7 @@ def to_values(kind: str, props: WorkloadProps, app: str, construct) -> tuple[App
         if f.name in NOT_VALUES or value is None:
             continue
         if dataclasses.is_dataclass(value):
-            value = {camel(k): v for k, v in dataclasses.asdict(value).items() if v is not None}
+            value = {camel(k): list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(value).items() if v is not None}
         elif isinstance(value, (tuple, list)):
             value = copy.deepcopy(list(value))
         elif isinstance(value, Mapping):

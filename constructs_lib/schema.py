@@ -45,6 +45,9 @@ K8S_USED = (
     "Lifecycle",
     "HostAlias",
     "PodDNSConfig",
+    "NetworkPolicyPeer",
+    "NetworkPolicyIngressRule",
+    "NetworkPolicyEgressRule",
 )
 PROBES = ("readiness", "liveness", "startup")
 # Pod spec and app container fields the chart writes, and the knob that sets each: the
@@ -179,10 +182,11 @@ class AppShape:
     ingress: bool = False
     metrics: bool = False
     config: bool = False
+    netpol: bool = False
 
     @property
     def key(self) -> str:
-        flags = [f for f in ("health", "pdb", "hpa", "ingress", "metrics", "config") if getattr(self, f)]
+        flags = [f for f in ("health", "pdb", "hpa", "ingress", "metrics", "config", "netpol") if getattr(self, f)]
         return "-".join([self.type, *flags])
 
 
@@ -496,8 +500,36 @@ def app_schema(shape: AppShape) -> dict:
             required=("enabled", "path", "pathType"),
             description="This app's path on the chart's Ingress",
         )
+    if shape.netpol:
+        props["networkPolicy"] = obj(
+            {
+                "enabled": boolean("Create a NetworkPolicy that denies ingress to the app's pods except as described in the README"),
+                "ingress": {
+                    "type": "array",
+                    "items": {"$ref": "#/definitions/k8s.NetworkPolicyIngressRule"},
+                    "description": "More ingress rules (after the chart's own: same chart, ingress controller, metrics scraper)",
+                },
+                "egress": {
+                    "type": "array",
+                    "items": {"$ref": "#/definitions/k8s.NetworkPolicyEgressRule"},
+                    "description": "Egress rules; empty: egress open. Given: only these, DNS and pods of the same chart",
+                },
+            },
+            required=("enabled", "ingress", "egress"),
+            description="This app's NetworkPolicy",
+        )
     return obj(props, required=required)
 
+
+PEERS = {"type": "array", "items": {"$ref": "#/definitions/k8s.NetworkPolicyPeer"}}
+NETWORK_POLICY_SCHEMA = obj(
+    {
+        "ingressFrom": {**PEERS, "description": "Who reaches apis on the chart's Ingress (the ingress controller); empty: nobody"},
+        "metricsFrom": {**PEERS, "description": "Who scrapes the metrics ports (Prometheus); empty: nobody"},
+    },
+    required=("ingressFrom", "metricsFrom"),
+    description="Peers every app's NetworkPolicy lets in",
+)
 
 GLOBAL_SCHEMA = obj(
     {
@@ -554,12 +586,15 @@ INGRESS_SCHEMA = obj(
 
 
 def chart_schema(domain: str, shapes: dict[str, AppShape], with_ingress: bool) -> dict:
-    """Schema of a chart's values: global, ingress (when enabled) and `<domain>.apps`."""
+    """Schema of a chart's values: global, ingress (when enabled), networkPolicy (when an
+    app has one) and `<domain>.apps`."""
     definitions = {shape.key: app_schema(shape) for shape in sorted(set(shapes.values()), key=lambda s: s.key)}
     apps = obj({app: {"$ref": f"#/definitions/{shape.key}"} for app, shape in shapes.items()})
     props = {"global": GLOBAL_SCHEMA, domain: obj({"apps": apps}, required=("apps",))}
     if with_ingress:
         props["ingress"] = INGRESS_SCHEMA
+    if any(shape.netpol for shape in shapes.values()):
+        props["networkPolicy"] = NETWORK_POLICY_SCHEMA
     return {
         "$schema": DRAFT07,
         "type": "object",

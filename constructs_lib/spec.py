@@ -13,7 +13,7 @@ import re
 import shlex
 from pathlib import Path
 
-from .defaults import GLOBAL_DEFAULTS, app_defaults, deep_merge, split_image
+from .defaults import GLOBAL_DEFAULTS, NETWORK_POLICY_DEFAULTS, app_defaults, deep_merge, split_image
 from .errors import Problem, SpecError, did_you_mean, join_key
 from .loader import load_spec_file, type_name
 from .model import App, AppMeta, ChartModel, app_names
@@ -25,7 +25,7 @@ from .validate import check, child_schema, is_map
 TOP_KEYS = ("domain", "image_registry", "apps", "charts")
 CHART_KEYS = ("description", "version", "app_version", "apps", "features", "custom_values")
 RESERVED_VALUES_KEYS = ("global", "ingress")
-FEATURES = ("pdb", "hpa", "ingress", "metrics")
+FEATURES = ("pdb", "hpa", "ingress", "metrics", "networkPolicy")
 META_KEYS = ("language", "description", "binary_target")
 SPEC_ONLY_KEYS = ("type", "hook", "tag", *META_KEYS)
 DEFAULT_REGISTRY = "registry.example.com"  # placeholder: set image_registry in real specs
@@ -186,6 +186,8 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
             "annotations": {},
             "tls": {"enabled": False, "configs": []},
         }
+    if any(shape.netpol for shape in shapes.values()):
+        values["networkPolicy"] = copy.deepcopy(NETWORK_POLICY_DEFAULTS)
     schema = chart_schema(domain, shapes, features["ingress"])
     _apply_custom_values(errs, values, schema, custom, sources, join_key(base, "custom_values"))
     if len(errs.problems) > before:
@@ -299,6 +301,7 @@ def _shape(errs, app_key, settings, extra, features, where) -> AppShape | None:
         ingress=kind == API and features["ingress"],
         metrics=(kind == API and features["metrics"]) or (deployment and "metrics" in settings),
         config="configFiles" in settings,
+        netpol=features["networkPolicy"] or "networkPolicy" in settings,
     )
 
 

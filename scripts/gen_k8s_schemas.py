@@ -24,6 +24,7 @@ OUTPUT = ROOT / "constructs_lib" / "k8s_schemas.json"
 SOURCE = ("kubernetes-json-schema", "v1.29.0-local-strict", "_definitions.json")
 
 CORE = "io.k8s.api.core.v1."
+NETWORKING = "io.k8s.api.networking.v1."  # entries outside core name their group
 INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 # resource.ParseQuantity: sign, number, then a binary SI, decimal SI or integer exponent suffix.
@@ -149,6 +150,9 @@ ENTRIES = {
     "ResourceRequirements": ("ResourceRequirements", "A container's resource requests and limits.", None),
     "Container": ("Container", "A full Kubernetes container.", None),
     "PodSpec": ("PodSpec", "A full Kubernetes pod spec.", None),
+    "NetworkPolicyPeer": (NETWORKING + "NetworkPolicyPeer", "Pods or namespaces (or an IP block) a NetworkPolicy rule allows.", None),
+    "NetworkPolicyIngressRule": (NETWORKING + "NetworkPolicyIngressRule", "Traffic a NetworkPolicy lets in: from peers, to ports.", None),
+    "NetworkPolicyEgressRule": (NETWORKING + "NetworkPolicyEgressRule", "Traffic a NetworkPolicy lets out: to peers, on ports.", None),
 }
 
 
@@ -157,7 +161,8 @@ def generate(defs: dict | None = None) -> dict:
     defs = defs if defs is not None else load_definitions()
     entries = {}
     for short, (source, description, restrict) in ENTRIES.items():
-        schema = convert(defs[CORE + source], defs, (CORE + source,))
+        name = source if source.startswith("io.k8s.") else CORE + source
+        schema = convert(defs[name], defs, (name,))
         if restrict:
             schema = restrict(schema)
         entries[short] = {"description": description, **schema}

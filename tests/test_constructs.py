@@ -371,3 +371,24 @@ def test_a_cronjob_from_props():
         synth(lambda c: CronJobService(c, "nightly", image="r/clean:1"))
     with pytest.raises(PropsError, match=r"^shop/nightly: schedule: 'every day' does not match"):
         synth(lambda c: CronJobService(c, "nightly", image="r/clean:1", schedule="every day"))
+
+
+def test_a_network_policy_from_props_selects_the_app_and_lets_its_peers_in():
+    from constructs_lib import NetworkPolicy, OptionalNetworkPolicy
+
+    scraper = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}}]
+    egress = [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]
+
+    def build(chart):
+        cart = ApiService(chart, "cart", image="r/cart:1", metrics=lib.Metrics(), network_policy=NetworkPolicy(egress=egress))
+        OptionalNetworkPolicy(chart, "cart-netpol", target=cart, metrics_from=scraper)
+
+    spec = synth(build)[("NetworkPolicy", "cart-netpol")]["spec"]
+    assert spec["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "cart"}}
+    assert spec["ingress"] == [
+        {"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "shop"}}}]},
+        {"from": scraper, "ports": [{"port": "metrics", "protocol": "TCP"}]},
+    ]
+    assert spec["policyTypes"] == ["Ingress", "Egress"] and spec["egress"][-1] == egress[0]
+    with pytest.raises(PropsError, match=r"^shop/netpol: target: cart was built without the network_policy prop"):
+        synth(lambda c: OptionalNetworkPolicy(c, "netpol", target=ApiService(c, "cart", image="r/cart:1")))

@@ -67,6 +67,10 @@ def pod(spec: dict) -> dict:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": spec}
 
 
+def network_policy(spec: dict) -> dict:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "n"}, "spec": {"podSelector": {}, **spec}}
+
+
 def in_container(key: str, listed: bool = False):
     return lambda value: pod({"containers": [{**CONTAINER, key: [value] if listed else value}]})
 
@@ -93,6 +97,9 @@ EMBED = {
     "ResourceRequirements": in_container("resources"),
     "Container": lambda value: pod({"containers": [value]}),
     "PodSpec": pod,
+    "NetworkPolicyPeer": lambda value: network_policy({"ingress": [{"from": [value]}]}),
+    "NetworkPolicyIngressRule": lambda value: network_policy({"ingress": [value]}),
+    "NetworkPolicyEgressRule": lambda value: network_policy({"egress": [value]}),
 }
 
 SELECTOR = {"matchLabels": {"app.kubernetes.io/name": "api"}}
@@ -245,6 +252,15 @@ VALID = {
         {"requests": {"cpu": 0.5, "memory": "1e9", "nvidia.com/gpu": "1"}},
     ],
     "Container": [CONTAINER, CONTAINER_FULL],
+    "NetworkPolicyPeer": [
+        {"podSelector": SELECTOR},
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}, "podSelector": SELECTOR},
+        {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}},
+    ],
+    "NetworkPolicyIngressRule": [{"from": [{"podSelector": SELECTOR}], "ports": [{"port": "http", "protocol": "TCP"}]}, {}],
+    "NetworkPolicyEgressRule": [
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 53, "protocol": "UDP"}, {"port": 30000, "endPort": 32767}]}
+    ],
     "PodSpec": [
         {
             "serviceAccountName": "api",
@@ -274,6 +290,9 @@ VALID = {
 # are the API server's one-of and format rules that only our entries encode.
 SECRET_REF = {"name": "db", "key": "password"}
 INVALID = [
+    ("NetworkPolicyPeer", {"podSelectr": {}}, True),
+    ("NetworkPolicyIngressRule", {"from": {"podSelector": {}}}, True),
+    ("NetworkPolicyEgressRule", {"to": [{"ipBlock": {}}]}, True),
     ("EnvVarSource", {"secretKeyRf": SECRET_REF}, True),
     ("EnvVarSource", {"secretKeyRef": {"name": "db"}}, True),
     ("EnvVarSource", {"secretKeyRef": {"name": "db", "key": 5}}, True),

@@ -16,7 +16,7 @@ LABELS = {1: "critical", 5: "warning", 7: "ok", 10: "ok"}
 
 # Critical checks the charts fail on purpose: check id -> why that is accepted.
 ACCEPTED = {
-    "pod-networkpolicy": "the charts ship no NetworkPolicy: who may reach an app depends on the cluster (policy.py, CKV2_K8S_6)",
+    "pod-networkpolicy": "NetworkPolicy is the opt-in networkPolicy chart feature; only the payments example turns it on",
     "container-ephemeral-storage-request-and-limit": "the defaults size CPU and memory only; ephemeral-storage is an opt-in resources key",
     "pod-probes-identical": "the default liveness probe reuses healthPath (a longer period); a separate path is a per-app override",
     "deployment-has-poddisruptionbudget": "PDBs are the opt-in `pdb` chart feature; demo-api-chart (2 replicas) leaves it off",
@@ -46,6 +46,18 @@ def test_kube_score_sees_identical_probes_and_the_liveness_override(helm, exampl
     assert overridden[LEDGER]["pod-probes-identical"] == "ok"
     # The defaults: readiness and liveness both GET /health.
     assert kube_score(helm, chart, tmp_path)[LEDGER]["pod-probes-identical"] == "critical"
+
+
+def test_the_network_policy_feature_covers_every_workload(helm, example_out, tmp_path):
+    scores = kube_score(helm, example_out / "charts" / PAYMENTS, tmp_path)
+    grades = {obj: checks["pod-networkpolicy"] for obj, checks in scores.items() if "pod-networkpolicy" in checks}
+    # Ingress is restricted everywhere; "ok" needs restricted egress too, which only the consumer asks for.
+    assert grades == {
+        ("Deployment", f"{PAYMENTS}-ledger-api"): "warning",
+        ("Deployment", f"{PAYMENTS}-checkout-api"): "warning",
+        ("Deployment", f"{PAYMENTS}-kafka-consumer"): "ok",
+        ("Job", f"{PAYMENTS}-ledger-migrate"): "warning",
+    }
 
 
 def test_every_critical_on_the_examples_is_accepted(helm, example_out, tmp_path):

@@ -357,3 +357,69 @@ def test_containers_and_escape_hatches_are_live(helm, example_out):
 def test_bad_containers_and_escape_hatches_fail_naming_the_key(helm, example_out, args, message):
     stderr = refusal(helm, example_out, *args)
     assert message in stderr, stderr
+
+
+def network_policies(objects):
+    return {o["metadata"]["name"].removeprefix(f"{CHART}-").removesuffix("-netpol"): o["spec"] for o in objects if o["kind"] == "NetworkPolicy"}
+
+
+def test_network_policies_deny_ingress_but_what_each_app_needs(helm, example_out):
+    import kubernetes_validate
+
+    objects = render(helm, chart_dir(example_out))
+    policies = network_policies(objects)
+    assert set(policies) == {"ledger-api", "checkout-api", "kafka-consumer", "ledger-migrate"}
+    same_chart = {"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": CHART}}}]}
+    controller = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+    ledger = policies["ledger-api"]
+    assert ledger["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": LEDGER}}
+    assert ledger["ingress"] == [same_chart, {"from": [controller], "ports": [{"port": "http", "protocol": "TCP"}]}]
+    assert ledger["policyTypes"] == ["Ingress"] and "egress" not in ledger  # egress open
+    consumer = policies["kafka-consumer"]
+    assert "ingress" not in consumer and consumer["policyTypes"] == ["Ingress", "Egress"]  # no Service: nothing gets in
+    assert [rule["ports"][0]["port"] for rule in consumer["egress"] if "ports" in rule] == [53, 9093]  # DNS, then Kafka
+    assert consumer["egress"][1] == {"to": same_chart["from"]}
+    assert "ingress" not in policies["ledger-migrate"]
+    # With the feature on, checkov's NetworkPolicy check runs instead of being skipped.
+    workloads = [o for o in objects if o["kind"] in ("Deployment", "Job")]
+    assert not [o for o in workloads if "CKV2_K8S_6" in str(o["metadata"].get("annotations"))]
+    for obj in objects:
+        if obj["kind"] == "NetworkPolicy":
+            for version in ("1.29", "1.37"):
+                kubernetes_validate.validate(obj, version, strict=True)
+
+
+def test_network_policy_knobs_are_live(helm, example_out):
+    policies = network_policies(
+        render(
+            helm,
+            chart_dir(example_out),
+            "--set-json",
+            'networkPolicy.ingressFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"traefik"}}}]',
+            "--set",
+            "payments.apps.checkout_api.networkPolicy.enabled=false",
+            "--set-json",
+            'payments.apps.ledger_migrate.networkPolicy.egress=[{"to":[{"ipBlock":{"cidr":"10.0.0.0/8"}}]}]',
+            "--set-json",
+            'payments.apps.kafka_consumer.networkPolicy.ingress=[{"from":[{"podSelector":{"matchLabels":{"role":"debug"}}}]}]',
+        )
+    )
+    assert "checkout-api" not in policies
+    assert policies["ledger-api"]["ingress"][1]["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "traefik"}
+    assert policies["ledger-migrate"]["policyTypes"] == ["Ingress", "Egress"] and len(policies["ledger-migrate"]["egress"]) == 3
+    assert policies["kafka-consumer"]["ingress"] == [{"from": [{"podSelector": {"matchLabels": {"role": "debug"}}}]}]
+    # Nobody named: the ingress controller's rule goes away (an empty `from` would let everyone in).
+    closed = network_policies(render(helm, chart_dir(example_out), "--set-json", "networkPolicy.ingressFrom=[]", "--set", "ingress.enabled=false"))
+    assert len(closed["ledger-api"]["ingress"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set-json", 'payments.apps.kafka_consumer.networkPolicy.egress=[{"too":[]}]'], "too"),
+        (["--set", "networkPolicy.ingressFrom[0].namespaceSelector.matchLabels.x=y", "--set", "networkPolicy.bogus=1"], "bogus"),
+    ],
+)
+def test_bad_network_policy_values_fail_naming_the_key(helm, example_out, args, message):
+    stderr = refusal(helm, example_out, *args)
+    assert message in stderr, stderr

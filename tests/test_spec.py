@@ -197,3 +197,18 @@ def test_bad_cronjob_settings_name_the_key(settings, key, message):
     found = problems({"domain": "shop", "charts": {"web": {"apps": {"nightly": {"type": "cronjob", **settings}}}}})
     assert [k for k, _ in found] == [f"charts.web.apps.nightly.{key}"], found
     assert message in found[0][1]
+
+
+def test_the_network_policy_feature_gives_every_app_a_policy_and_the_chart_its_peers():
+    apps = {"cart_api": {}, "queue_worker": {}, "nightly": {"type": "cronjob", "schedule": "@daily"}}
+    model = chart(apps, features={"networkPolicy": "true"})
+    assert all(app.values["networkPolicy"] == {"enabled": True, "ingress": [], "egress": []} for app in model.apps)
+    assert model.values["networkPolicy"]["ingressFrom"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "ingress-nginx"}
+    opted = chart({"cart_api": {"networkPolicy": {"egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}}, "b_api": {}})
+    assert [("networkPolicy" in app.values) for app in opted.apps] == [True, False] and "networkPolicy" in opted.values
+    assert "networkPolicy" not in chart(["cart_api"]).values
+
+
+def test_a_misspelled_network_policy_rule_names_the_key():
+    found = problems({"domain": "shop", "charts": {"web": {"apps": {"cart_api": {"networkPolicy": {"egress": [{"to": [{"ipBlok": {}}]}]}}}}}})
+    assert found[0][0] == "charts.web.apps.cart_api.networkPolicy.egress[0].to[0].ipBlok" and "did you mean 'ipBlock'" in found[0][1]

@@ -51,6 +51,7 @@ KINDS = {
     "ServiceMonitor": "monitoring.coreos.com/v1",
     "ServiceAccount": "v1",
     "ConfigMap": "v1",
+    "NetworkPolicy": "networking.k8s.io/v1",
 }
 MANAGED_BY = "app.kubernetes.io/managed-by"  # every object of a release says Helm; the namespace's own ones do not
 
@@ -183,9 +184,12 @@ UPGRADES = {
             "payments.apps.ledger_api.probes.liveness.httpGet.path=/livez",
             "payments.apps.checkout_api.podSpec.shareProcessNamespace=true",
             "payments.apps.kafka_consumer.container.workingDir=/srv",
+            "payments.apps.checkout_api.networkPolicy.enabled=false",
+            "networkPolicy.ingressFrom[0].namespaceSelector.matchLabels.team=edge",
         ),
         expect=(
             Expect("Deployment", "checkout_api", "spec.template.spec.shareProcessNamespace", True),
+            Expect("NetworkPolicy", "ledger_api", "spec.ingress.1.from.0.namespaceSelector.matchLabels.team", "edge"),
             Expect("Deployment", "kafka_consumer", f"{CONTAINER}.workingDir", "/srv"),
             Expect("Deployment", "ledger_api", "spec.template.spec.initContainers.0.restartPolicy", "Always"),
             Expect("Deployment", "ledger_api", f"{CONTAINER}.livenessProbe.httpGet.path", "/livez"),
@@ -197,6 +201,7 @@ UPGRADES = {
             Expect("ServiceAccount", "ledger_api", "metadata.annotations.team", "ledger"),
             Expect("ConfigMap", "ledger_api", "data", {"ledger.yaml": "currency: USD"}),
         ),
+        gone=(("NetworkPolicy", "checkout_api"),),
         rolled=("ledger_api",),
     ),
     "myapp-dev-chart": Upgrade(
