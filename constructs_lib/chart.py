@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from constructs import Construct
 
 from .bindings import Bound, BoundConstruct
 from .ingress import DomainIngress, routed_apps
+from .kplus_json import add
 from .model import TOGGLES, App, ChartModel
 from .monitoring import OptionalServiceMonitor
 from .naming import API, CRONJOB, JOB, PROCESSOR
@@ -64,6 +66,20 @@ class _BoundChart(cdk8s.Chart):
                 construct(self, f"{service.app.key}-{key}", target=service)
 
 
+def add_extra_objects(chart: cdk8s.Chart, objects: list[dict]) -> None:
+    """The values' extraObjects into the synth, exactly as given (extra_objects.TEMPLATE renders them)."""
+    for index, obj in enumerate(objects):
+        body = copy.deepcopy(obj)
+        api_object = cdk8s.ApiObject(
+            chart,
+            f"extra-object-{index}",
+            api_version=body.pop("apiVersion"),
+            kind=body.pop("kind"),
+            metadata=cdk8s.ApiObjectMetadata(name=body["metadata"]["name"]),
+        )
+        api_object.add_json_patch(*(add(f"/{key}", value) for key, value in body.items()))
+
+
 class DomainChart(_BoundChart):
     """Every object of one chart, named exactly as the seed names them."""
 
@@ -75,6 +91,7 @@ class DomainChart(_BoundChart):
                 self.add_optional(self.add_service(model, app), app.feature_on)
         if model.ingress and model.ingress["enabled"] and routed_apps(model):
             DomainIngress(self, "ingress", chart=model)
+        add_extra_objects(self, model.values["extraObjects"])
 
 
 class SwitchedOffChart(_BoundChart):

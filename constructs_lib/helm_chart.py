@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from . import fast_yaml
+from . import extra_objects, fast_yaml
 from .bindings import Bound, Raw, app_values_expr
 from .chart_readme import chart_readme
 from .helm_templates import render_template, scalar
@@ -34,6 +34,7 @@ def chart_files(model: ChartModel, objects: list[tuple[dict, Bound]]) -> dict[st
         "README.md": chart_readme(model),
         "templates/NOTES.txt": notes(model),
         "templates/validate.yaml": validation_template(model),
+        extra_objects.TEMPLATE: extra_objects.TEMPLATE_TEXT,
     }
     preamble = ["{{- $global := .Values.global }}"]
     if model.ingress:

@@ -22,18 +22,30 @@ import re
 import sys
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cdk8s
 
+from . import extra_objects
 from .chart import DomainChart
 from .defaults import NETWORK_POLICY_DEFAULTS
 from .diff import ABSENT, compare, format_path, same_value
 from .errors import SpecError
 from .helm_chart import dump_yaml
 from .labels import APP_KEY_LABEL
-from .manifests import Noise, add_render_options, is_chart, load_objects, normalize, quantity_strings, render_options, show
+from .manifests import (
+    RELEASE_ANNOTATIONS,
+    RELEASE_LABELS,
+    Noise,
+    add_render_options,
+    is_chart,
+    load_objects,
+    normalize,
+    quantity_strings,
+    render_options,
+    show,
+)
 from .model import App, ChartModel
 from .naming import API, CRONJOB, IDENTIFIER, JOB, PROCESSOR, chart_name, dashed, detect_type
 from .network_policy import DNS, PART_OF, PEER_PORTS, port_rule
@@ -172,6 +184,7 @@ class Draft:
     workloads: list[Workload]
     ingress: dict | None
     notes: list[str]  # warnings found while drafting (the comparison adds the rest)
+    extra_objects: list[dict] = field(default_factory=list)  # source objects carried as extraObjects
 
 
 def find_workloads(objects: list[dict], domain: str, chart: str) -> list[Workload]:
@@ -299,6 +312,9 @@ def draft_spec(objects: list[dict], domain: str, chart: str) -> Draft:
                     del settings[key]
     if ingress and model.ingress:
         custom.update(_ingress_values(ingress, model.ingress))
+    extras = _extra_objects(objects, workloads, ingress, extra_objects.own_identities(model))
+    if extras:
+        custom["extraObjects"] = [without_release_fields(o) for o in extras]
     entry["apps"] = apps if any(apps.values()) else list(apps)
     entry.update({"features": features} if features else {})
     entry.update({"custom_values": custom} if custom else {})
@@ -313,7 +329,29 @@ def draft_spec(objects: list[dict], domain: str, chart: str) -> Draft:
         for w, app in zip(workloads, model.apps, strict=True)
         if w.type == CRONJOB and "startingDeadlineSeconds" not in _map(w.obj, "spec")
     ]
-    return Draft({**top, "charts": {chart: entry}}, workloads, ingress, notes)
+    return Draft({**top, "charts": {chart: entry}}, workloads, ingress, notes, extras)
+
+
+def _extra_objects(objects: list[dict], workloads: list[Workload], ingress: dict | None, taken: set) -> list[dict]:
+    """The source objects no app or Ingress took that the generator accepts as extraObjects."""
+    claimed = {id(ingress)} | {id(o) for w in workloads for o in _objects_of(w)}
+    left = [o for o in objects if id(o) not in claimed]
+    return [o for o in left if not extra_objects.problems([without_release_fields(o)], set(taken))]
+
+
+def without_release_fields(obj: dict) -> dict:
+    """An object without what its release wrote: namespace, Helm's labels and annotations."""
+    meta = {k: v for k, v in obj["metadata"].items() if k != "namespace"}
+    for key, drop in (("labels", RELEASE_LABELS), ("annotations", RELEASE_ANNOTATIONS)):
+        kept = {k: v for k, v in (meta.get(key) or {}).items() if k not in drop}
+        meta.pop(key, None)
+        if kept:
+            meta[key] = kept
+    return {**obj, "metadata": meta}
+
+
+def _objects_of(w: Workload) -> tuple:
+    return tuple(o for o in (w.obj, w.service, w.pdb, w.hpa, w.monitor, w.config_map, w.service_account, w.network_policy) if o is not None)
 
 
 def _features(workloads: list[Workload], ingress: dict | None) -> dict[str, bool]:
@@ -632,11 +670,13 @@ def unmapped(draft: Draft, source: list[dict], generated: list[dict]) -> list[st
     by_app = {(o["kind"], _map(o, "metadata", "labels").get(APP_KEY_LABEL)): o for o in generated}
     pairs: dict[int, dict | None] = {}
     for w in draft.workloads:
-        for obj in (w.obj, w.service, w.pdb, w.hpa, w.monitor, w.config_map, w.service_account, w.network_policy):
-            if obj is not None:
-                pairs[id(obj)] = by_app.get((obj["kind"], w.key))
+        for obj in _objects_of(w):
+            pairs[id(obj)] = by_app.get((obj["kind"], w.key))
     if draft.ingress is not None:
         pairs[id(draft.ingress)] = next((o for o in generated if o["kind"] == "Ingress"), None)
+    by_identity = {(o["kind"], o["metadata"]["name"]): o for o in generated}
+    for obj in draft.extra_objects:
+        pairs[id(obj)] = by_identity.get((obj["kind"], obj["metadata"]["name"]))
     containers = {id(w.obj): w.container.get("name") for w in draft.workloads}
     lines = list(draft.notes)
     for obj in source:

@@ -585,12 +585,31 @@ INGRESS_SCHEMA = obj(
 )
 
 
+EXTRA_OBJECTS = {
+    "type": "array",
+    "description": "Whole Kubernetes objects added to the chart as given (e.g. an ExternalSecret, a Role)",
+    "items": {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata"],
+        "properties": {
+            "apiVersion": {"type": "string", "pattern": r"^([a-z0-9.-]+/)?v[0-9]+((alpha|beta)[0-9]+)?$"},
+            "kind": {"type": "string", "pattern": "^[A-Z][A-Za-z0-9]*$"},
+            "metadata": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {"name": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253}},
+            },
+        },
+    },
+}
+
+
 def chart_schema(domain: str, shapes: dict[str, AppShape], with_ingress: bool) -> dict:
     """Schema of a chart's values: global, ingress (when enabled), networkPolicy (when an
     app has one) and `<domain>.apps`."""
     definitions = {shape.key: app_schema(shape) for shape in sorted(set(shapes.values()), key=lambda s: s.key)}
     apps = obj({app: {"$ref": f"#/definitions/{shape.key}"} for app, shape in shapes.items()})
-    props = {"global": GLOBAL_SCHEMA, domain: obj({"apps": apps}, required=("apps",))}
+    props = {"global": GLOBAL_SCHEMA, domain: obj({"apps": apps}, required=("apps",)), "extraObjects": EXTRA_OBJECTS}
     if with_ingress:
         props["ingress"] = INGRESS_SCHEMA
     if any(shape.netpol for shape in shapes.values()):

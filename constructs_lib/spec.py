@@ -13,6 +13,7 @@ import re
 import shlex
 from pathlib import Path
 
+from . import extra_objects
 from .defaults import GLOBAL_DEFAULTS, NETWORK_POLICY_DEFAULTS, app_defaults, deep_merge, split_image
 from .errors import Problem, SpecError, did_you_mean, join_key
 from .loader import load_spec_file, type_name
@@ -188,6 +189,7 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
         }
     if any(shape.netpol for shape in shapes.values()):
         values["networkPolicy"] = copy.deepcopy(NETWORK_POLICY_DEFAULTS)
+    values["extraObjects"] = []
     schema = chart_schema(domain, shapes, features["ingress"])
     _apply_custom_values(errs, values, schema, custom, sources, join_key(base, "custom_values"))
     if len(errs.problems) > before:
@@ -222,6 +224,9 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
     )
     for path, message in cross_field_problems(model):
         errs.add(_source_of(sources, path, base), message)
+    if values["extraObjects"]:
+        for path, message in extra_objects.problems(values["extraObjects"], extra_objects.own_identities(model)):
+            errs.add(_source_of(sources, ("extraObjects", *path), base), message)
     return None if len(errs.problems) > before else model
 
 

@@ -83,6 +83,11 @@ def strip_release_fields(obj: dict) -> dict:
     return {**obj, "metadata": meta}
 
 
+def extra_identities(model) -> set[tuple[str, str]]:
+    """(kind, name) of the chart's extraObjects, which are rendered as given."""
+    return {(o["kind"], o["metadata"]["name"]) for o in model.values["extraObjects"]}
+
+
 def by_identity(objects: list[dict]) -> dict[tuple[str, str], dict]:
     return {(o["kind"], o["metadata"]["name"]): o for o in objects}
 

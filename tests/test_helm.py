@@ -5,7 +5,7 @@ import json
 
 import pytest
 import yaml
-from conftest import EXAMPLE_CHARTS, by_identity, render, run_cli, run_helm, strip_release_fields
+from conftest import EXAMPLE_CHARTS, by_identity, extra_identities, render, run_cli, run_helm, strip_release_fields
 
 MANMAN = "manman-production-chart"
 
@@ -29,7 +29,10 @@ def test_lint_strict_passes_on_dir_and_package(helm, example_out, example_builds
 @pytest.mark.parametrize("name", EXAMPLE_CHARTS)
 def test_default_render_equals_synth(helm, example_out, example_builds, name):
     rendered = render(helm, package(example_out, name, example_builds))
+    extra = extra_identities(example_builds[name].model)
     for obj in rendered:
+        if (obj["kind"], obj["metadata"]["name"]) in extra:
+            continue  # extraObjects are rendered as given
         assert obj["metadata"]["namespace"] == "apps"
         assert obj["metadata"]["labels"]["app.kubernetes.io/instance"] == "release"
     rendered = by_identity([strip_release_fields(o) for o in rendered])
@@ -177,13 +180,16 @@ def test_schema_is_strict_and_self_contained(example_builds):
     for build in example_builds.values():
         schema = json.loads(build.files["values.schema.json"])
         assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+        extra_object = schema["properties"]["extraObjects"]["items"]  # any kind, any metadata: open by design
+        assert extra_object["required"] == ["apiVersion", "kind", "metadata"]
+        open_by_design = {id(extra_object), id(extra_object["properties"]["metadata"])}
         text = json.dumps(schema)
         assert '"$ref": "http' not in text and '"$ref": "file' not in text
         stack = [schema]
         while stack:
             node = stack.pop()
             if isinstance(node, dict):
-                if node.get("type") == "object" and "properties" in node:
+                if node.get("type") == "object" and "properties" in node and id(node) not in open_by_design:
                     assert node.get("additionalProperties") is False
                 stack.extend(node.values())
             elif isinstance(node, list):
@@ -192,7 +198,8 @@ def test_schema_is_strict_and_self_contained(example_builds):
 
 def test_values_yaml_layout(example_builds):
     values = yaml.safe_load(example_builds[MANMAN].files["values.yaml"])
-    assert list(values) == ["global", "manman", "ingress"]
+    assert list(values) == ["global", "manman", "ingress", "extraObjects"]
+    assert values["extraObjects"] == []
     apps = values["manman"]["apps"]
     assert list(apps) == ["experience_api", "status_api", "worker_dal_api", "status_processor"]
     assert apps["worker_dal_api"]["type"] == "api"

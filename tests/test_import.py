@@ -319,3 +319,41 @@ def test_the_migration_guide_shows_every_documented_difference_and_warning():
     missing = [path for paths in DOCUMENTED_DIFFERENCES.values() for path in paths if path not in guide]
     missing += [w for w in DOCUMENTED_WARNINGS if w not in guide]
     assert missing == []
+
+
+LEFTOVERS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop-web-cart-api}
+spec:
+  template:
+    spec:
+      containers: [{name: app, image: "registry.example.com/shop-cart-api:1.0.0", imagePullPolicy: Always}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: cart-leases, namespace: shop, labels: {helm.sh/chart: old-1.0.0, team: cart}}
+rules: [{apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get]}]
+---
+apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata: {name: cart-db}
+spec: {secretStoreRef: {name: vault}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: broken}
+dat: {A: "1"}
+"""
+
+
+def test_objects_no_app_takes_become_extra_objects_when_the_generator_accepts_them(tmp_path):
+    source = tmp_path / "leftovers.yaml"
+    source.write_text(LEFTOVERS)
+    spec, warnings = run_import(source, "shop", "web", tmp_path)
+    extra = yaml.safe_load(spec.read_text())["charts"]["web"]["custom_values"]["extraObjects"]
+    assert [(o["kind"], o["metadata"]) for o in extra] == [
+        ("Role", {"name": "cart-leases", "labels": {"team": "cart"}}),  # without what its release wrote
+        ("ExternalSecret", {"name": "cart-db"}),
+    ]
+    assert warnings == ["import: warning: ConfigMap/broken: object not mapped"]  # refused by the ConfigMap schema

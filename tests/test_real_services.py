@@ -423,3 +423,30 @@ def test_network_policy_knobs_are_live(helm, example_out):
 def test_bad_network_policy_values_fail_naming_the_key(helm, example_out, args, message):
     stderr = refusal(helm, example_out, *args)
     assert message in stderr, stderr
+
+
+def test_extra_objects_land_as_given_and_their_text_stays_data(helm, example_out):
+    import kubernetes_validate
+
+    found = by_identity(render(helm, chart_dir(example_out)))
+    role = found[("Role", "payments-leader-election")]
+    assert role["rules"] == [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]}]
+    binding = found[("RoleBinding", "payments-leader-election")]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": LEDGER}]
+    for obj in (role, binding):
+        kubernetes_validate.validate(obj, "1.29", strict=True)
+    changed = by_identity(
+        render(
+            helm,
+            chart_dir(example_out),
+            "--set-json",
+            'extraObjects=[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"notes"},"data":{"a":"{{ .Values.secret }}"}}]',
+        )
+    )
+    assert changed[("ConfigMap", "notes")]["data"] == {"a": "{{ .Values.secret }}"}
+    assert ("Role", "payments-leader-election") not in changed  # the list is the values' own: --set replaces it
+
+
+def test_a_bad_extra_object_fails_at_install_naming_the_key(helm, example_out):
+    stderr = refusal(helm, example_out, "--set-json", 'extraObjects=[{"apiVersion":"v1","kind":"ConfigMap","metadata":{}}]')
+    assert "/extraObjects/0/metadata" in stderr, stderr

@@ -212,3 +212,28 @@ def test_the_network_policy_feature_gives_every_app_a_policy_and_the_chart_its_p
 def test_a_misspelled_network_policy_rule_names_the_key():
     found = problems({"domain": "shop", "charts": {"web": {"apps": {"cart_api": {"networkPolicy": {"egress": [{"to": [{"ipBlok": {}}]}]}}}}}})
     assert found[0][0] == "charts.web.apps.cart_api.networkPolicy.egress[0].to[0].ipBlok" and "did you mean 'ipBlock'" in found[0][1]
+
+
+ROLE = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "x"}}
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "message"),
+    [
+        ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "dat": {}}, "[0].dat", "unknown field (did you mean 'data'?)"),
+        ({**ROLE, "rules": [{"verbs": "get"}]}, "[0].rules[0].verbs", "is not of type"),
+        ({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "shop-web-cart-api-service"}}, "[0].metadata.name", "the chart's own"),
+        ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}, "[0].metadata.name", "missing required key"),
+    ],
+)
+def test_bad_extra_objects_name_the_key(extra, key, message):
+    found = problems({"domain": "shop", "charts": {"web": {"apps": ["cart_api"], "custom_values": {"extraObjects": [extra]}}}})
+    assert found[0][0] == f"charts.web.custom_values.extraObjects{key}", found
+    assert message in found[0][1], found
+
+
+def test_extra_objects_of_newer_kinds_and_custom_resources_are_accepted():
+    secret = {"apiVersion": "external-secrets.io/v1beta1", "kind": "ExternalSecret", "metadata": {"name": "db"}, "spec": {"anything": 1}}
+    policy = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy", "metadata": {"name": "p"}, "spec": {}}
+    model = chart(["cart_api"], custom_values={"extraObjects": [secret, policy]})
+    assert model.values["extraObjects"] == [secret, policy]

@@ -52,8 +52,17 @@ KINDS = {
     "ServiceAccount": "v1",
     "ConfigMap": "v1",
     "NetworkPolicy": "networking.k8s.io/v1",
+    "Role": "rbac.authorization.k8s.io/v1",  # the payments example's extraObjects
+    "RoleBinding": "rbac.authorization.k8s.io/v1",
 }
-MANAGED_BY = "app.kubernetes.io/managed-by"  # every object of a release says Helm; the namespace's own ones do not
+# Helm's ownership annotation: on every object of a release (extraObjects too, which carry
+# no labels of ours); the namespace's own objects do not have it.
+RELEASE_NAME = "meta.helm.sh/release-name"
+
+
+def of_release(obj: dict) -> bool:
+    return (obj["metadata"].get("annotations") or {}).get(RELEASE_NAME) == RELEASE
+
 
 # What the payments example refers to and does not create: references to objects
 # that exist in the cluster (a ServiceAccount, Secrets, a shared ConfigMap).
@@ -564,7 +573,7 @@ class Release:
         out = {}
         for kind, api_version in KINDS.items():
             for obj in self.plane.list(self.plane.path(api_version, kind, self.namespace)):
-                if (obj["metadata"].get("labels") or {}).get(MANAGED_BY) == "Helm":
+                if of_release(obj):
                     out[(kind, obj["metadata"]["name"])] = {**obj, "apiVersion": api_version, "kind": kind}
         return out
 
@@ -724,7 +733,7 @@ def test_bad_values_are_refused_before_reaching_the_server(control_plane, crds, 
         for kind, api_version in KINDS.items():
             objects = control_plane.list(control_plane.path(api_version, kind, namespace))
             # The namespace's own default ServiceAccount and root CA ConfigMap are not the release's.
-            assert [o for o in objects if (o["metadata"].get("labels") or {}).get(MANAGED_BY)] == [], kind
+            assert [o for o in objects if of_release(o)] == [], kind
         secrets = control_plane.list(f"/api/v1/namespaces/{namespace}/secrets")
         assert [s["metadata"]["name"] for s in secrets] == []
     finally:
