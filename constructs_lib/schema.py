@@ -171,6 +171,12 @@ def k8s_ref(name: str, description: str) -> dict:
     return {"$ref": f"#/definitions/k8s.{name}", "description": description}
 
 
+def k8s_list(name: str, description: str | None = None) -> dict:
+    """A list of one Kubernetes sub-object."""
+    out = {"type": "array", "items": {"$ref": f"#/definitions/k8s.{name}"}}
+    return {**out, "description": description} if description else out
+
+
 @dataclass(frozen=True)
 class AppShape:
     """Which knobs an app has; apps with equal shapes share one schema definition."""
@@ -292,7 +298,7 @@ def env_schema(description: str) -> dict:
     return string_map(description, ENV_NAME, {"anyOf": [{"type": "string"}, value_from]})
 
 
-ENV_FROM = {"type": "array", "items": {"$ref": "#/definitions/k8s.EnvFromSource"}}
+ENV_FROM = k8s_list("EnvFromSource")
 PULL_SECRETS = {"type": "array", "items": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253}}
 PROBE_HANDLERS = ("httpGet", "grpc", "tcpSocket", "exec")
 # Scheduling and shutdown keys every app has; empty means Kubernetes' (or the chart's) default.
@@ -370,38 +376,24 @@ def app_schema(shape: AppShape) -> dict:
             description="Readiness, liveness and startup probes, each on its own (default: HTTP GET healthPath for all three)",
         ),
         "affinity": k8s_ref("Affinity", "Pod affinity; replaces the default anti-affinity across nodes when not empty"),
-        "topologySpreadConstraints": {
-            "type": "array",
-            "items": {"$ref": "#/definitions/k8s.TopologySpreadConstraint"},
-            "description": "Spread constraints (labelSelector defaults to the app's own selector), after zoneSpread's",
-        },
+        "topologySpreadConstraints": k8s_list(
+            "TopologySpreadConstraint", "Spread constraints (labelSelector defaults to the app's own selector), after zoneSpread's"
+        ),
         "priorityClassName": string("PriorityClass of the pods (empty: the cluster default)", pattern=f"({DNS_SUBDOMAIN})|^$", maxLength=253),
         "terminationGracePeriodSeconds": integer(0, 31536000, "Seconds between SIGTERM and SIGKILL"),
         "lifecycle": k8s_ref("Lifecycle", "Container lifecycle hooks, e.g. preStop: {sleep: {seconds: 5}}"),
-        "hostAliases": {"type": "array", "items": {"$ref": "#/definitions/k8s.HostAlias"}, "description": "Extra /etc/hosts entries"},
+        "hostAliases": k8s_list("HostAlias", "Extra /etc/hosts entries"),
         "dnsConfig": k8s_ref("PodDNSConfig", "Pod DNS settings (nameservers, searches, options)"),
         "runtimeClassName": string("RuntimeClass (empty: the cluster default)", pattern=f"({DNS_SUBDOMAIN})|^$", maxLength=253),
         "podSpec": k8s_ref("PodSpecExtra", "More pod spec fields, as Kubernetes names them (not those the chart sets; each has its own knob)"),
         "container": k8s_ref("ContainerExtra", "More fields of the app container (not those the chart sets; each has its own knob)"),
-        "initContainers": {
-            "type": "array",
-            "items": {"$ref": "#/definitions/k8s.InitContainer"},
-            "description": "Containers that run to completion before the app starts (after the sidecars start)",
-        },
-        "sidecars": {
-            "type": "array",
-            "items": {"$ref": "#/definitions/k8s.Sidecar"},
-            "description": "Native sidecars (Kubernetes 1.29+): start before the app, stop after it, never block a Job",
-        },
+        "initContainers": k8s_list("InitContainer", "Containers that run to completion before the app starts (after the sidecars start)"),
+        "sidecars": k8s_list("Sidecar", "Native sidecars (Kubernetes 1.29+): start before the app, stop after it, never block a Job"),
         "podLabels": string_map(
             "Extra pod labels (never the chart's own labels)", LABEL_KEY, {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE}
         ),
-        "volumes": {"type": "array", "items": {"$ref": "#/definitions/k8s.Volume"}, "description": "Pod volumes (not named tmp or config)"},
-        "volumeMounts": {
-            "type": "array",
-            "items": {"$ref": "#/definitions/k8s.VolumeMount"},
-            "description": "Mounts of volumes into the app container (secret volumes read-only unless readOnly says otherwise)",
-        },
+        "volumes": k8s_list("Volume", "Pod volumes (not named tmp or config)"),
+        "volumeMounts": k8s_list("VolumeMount", "Mounts of volumes into the app container (secret volumes read-only unless readOnly says otherwise)"),
         "resources": obj({"requests": _QUANTITIES, "limits": _QUANTITIES}, description="Container resources"),
         "securityContext": CONTAINER_SECURITY,
         "podSecurityContext": POD_SECURITY,
@@ -504,16 +496,10 @@ def app_schema(shape: AppShape) -> dict:
         props["networkPolicy"] = obj(
             {
                 "enabled": boolean("Create a NetworkPolicy that denies ingress to the app's pods except as described in the README"),
-                "ingress": {
-                    "type": "array",
-                    "items": {"$ref": "#/definitions/k8s.NetworkPolicyIngressRule"},
-                    "description": "More ingress rules (after the chart's own: same chart, ingress controller, metrics scraper)",
-                },
-                "egress": {
-                    "type": "array",
-                    "items": {"$ref": "#/definitions/k8s.NetworkPolicyEgressRule"},
-                    "description": "Egress rules; empty: egress open. Given: only these, DNS and pods of the same chart",
-                },
+                "ingress": k8s_list(
+                    "NetworkPolicyIngressRule", "More ingress rules (after the chart's own: same chart, ingress controller, metrics scraper)"
+                ),
+                "egress": k8s_list("NetworkPolicyEgressRule", "Egress rules; empty: egress open. Given: only these, DNS and pods of the same chart"),
             },
             required=("enabled", "ingress", "egress"),
             description="This app's NetworkPolicy",
@@ -521,7 +507,7 @@ def app_schema(shape: AppShape) -> dict:
     return obj(props, required=required)
 
 
-PEERS = {"type": "array", "items": {"$ref": "#/definitions/k8s.NetworkPolicyPeer"}}
+PEERS = k8s_list("NetworkPolicyPeer")
 NETWORK_POLICY_SCHEMA = obj(
     {
         "ingressFrom": {**PEERS, "description": "Who reaches apis on the chart's Ingress (the ingress controller); empty: nobody"},

@@ -55,13 +55,15 @@ KINDS = {
     "Role": "rbac.authorization.k8s.io/v1",  # the payments example's extraObjects
     "RoleBinding": "rbac.authorization.k8s.io/v1",
 }
-# Helm's ownership annotation: on every object of a release (extraObjects too, which carry
-# no labels of ours); the namespace's own objects do not have it.
+# Helm's ownership annotation is on every object of a release but hooks, which carry our
+# managed-by label; extraObjects carry no labels of ours. The namespace's own objects have neither.
 RELEASE_NAME = "meta.helm.sh/release-name"
+MANAGED_BY = "app.kubernetes.io/managed-by"
 
 
 def of_release(obj: dict) -> bool:
-    return (obj["metadata"].get("annotations") or {}).get(RELEASE_NAME) == RELEASE
+    meta = obj["metadata"]
+    return (meta.get("annotations") or {}).get(RELEASE_NAME) == RELEASE or (meta.get("labels") or {}).get(MANAGED_BY) == "Helm"
 
 
 # What the payments example refers to and does not create: references to objects
