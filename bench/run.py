@@ -431,6 +431,17 @@ def peer_umbrella(helm: Path, n: int, work: Path, env: dict) -> Path:
     return umbrella
 
 
+def static_chart(manifests: Path, work: Path) -> Path:
+    """The same objects as a chart of plain manifests: Helm's floor for rendering them."""
+    chart = work / "static"
+    shutil.rmtree(chart, ignore_errors=True)
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(json.dumps({"apiVersion": "v2", "name": "static", "version": "0.1.0"}) + "\n")
+    text = "".join(p.read_text() for p in sorted(manifests.glob("*.yaml")))
+    (chart / "templates" / "objects.yaml").write_text(text.replace("{{", '{{ "{{" }}'))  # literal text stays literal
+    return chart
+
+
 def tool_version(cmd: list[str]) -> str:
     try:
         return subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=30).stdout.strip()
@@ -531,6 +542,29 @@ def evaluate(results: dict) -> list[dict]:
     return targets
 
 
+def _per_object_lines(results: dict, helms: list[str]) -> list[str]:
+    """ms per rendered object: ours, the same objects as static manifests (Helm's floor), and the peer."""
+    lines = [
+        "",
+        "Per object (ms of wall time per rendered object). Static = the same objects as one plain manifest file in a chart "
+        "(no template logic): what Helm costs to render them at the least. Over static = ours minus static, the cost of the "
+        "chart's knobs per object.",
+        "",
+        "| apps | " + " | ".join(f"{h} ours | {h} static | {h} over static | {h} peer" for h in helms) + " |",
+        "| ---: | " + " | ".join("---: | ---: | ---: | ---:" for _ in helms) + " |",
+    ]
+    for r in results["sizes"]:
+        if "static" not in r:
+            continue
+        cells = []
+        for h in helms:
+            ours, static, peer = (r[k][h] for k in ("helm", "static", "peer"))
+            per = [x["seconds"] * 1000 / x["objects"] for x in (ours, static, peer)]
+            cells += [f"{per[0]:.2f}", f"{per[1]:.2f}", f"{per[0] - per[1]:.2f}", f"{per[2]:.2f}"]
+        lines.append(f"| {r['apps']} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def markdown(results: dict) -> str:
     info = results["machine"]
     helms = results.get("helms", [])
@@ -613,6 +647,7 @@ def markdown(results: dict) -> str:
             h0 = helms[0]
             peer_objects = r.get("peer", {}).get(h0, {}).get("objects", "–")
             lines.append(f"| {r['apps']} | " + " | ".join(cells) + f" | {r['helm'][h0]['objects']} / {peer_objects} |")
+        lines += _per_object_lines(results, helms)
     targets = results.get("targets", [])
     if targets:
         lines += ["", "## Targets (issue #8)", "", "| target | measured | ok |", "| --- | --- | :---: |"]
@@ -676,12 +711,14 @@ def main() -> int:
             row["package_bytes"] = package.stat().st_size
             if helms:
                 runs = max(HELM_MIN_RUNS, repeat)
-                row["helm"], row["peer"] = {}, {}
+                row["helm"], row["peer"], row["static"] = {}, {}, {}
                 umbrella = peer_umbrella(next(iter(helms.values())), n, work / "peer", henv)
+                static = static_chart(work / f"out-{n}" / "manifests", work)
                 for name, helm in helms.items():
-                    log(f"{n} apps: {name} template ×{runs} (ours, peer)")
+                    log(f"{n} apps: {name} template ×{runs} (ours, peer, static floor)")
                     row["helm"][name] = helm_template(helm, package, henv, runs)
                     row["peer"][name] = helm_template(helm, umbrella, henv, runs)
+                    row["static"][name] = helm_template(helm, static, henv, runs)
                 shutil.rmtree(umbrella, ignore_errors=True)
             results["sizes"].append(row)
         if len(sizes) >= 2:
