@@ -151,6 +151,9 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
             errs.add(key, f"name collides with app {seen_dashed[dashed(app_key)]!r} after sanitizing ({dashed(app_key)})")
             continue
         seen_dashed[dashed(app_key)] = app_key
+        if release_apps and app_key not in release_apps:  # the Bazel macro refuses the same: no release_app
+            errs.add(key, f"not one of the spec's apps{did_you_mean(app_key, release_apps)}; define it under apps: or fix the name")
+            continue
         layers = []
         for entry, where in ((release_apps.get(app_key), join_key("apps", app_key)), (chart_entry, key)):
             if entry is None:
@@ -169,6 +172,10 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
         if shape is None:
             continue
         defaults = app_defaults(shape, app_key, f"{registry}/{dashed(domain)}-{dashed(app_key)}")
+        if shape.hpa and "replicas" in settings and "minReplicas" not in settings.get("autoscaling", {}):
+            # While the HPA runs, replicas is not rendered: the written count becomes its floor.
+            defaults["autoscaling"]["minReplicas"] = settings["replicas"]
+            sources[(*vpath, "autoscaling", "minReplicas")] = sources.get((*vpath, "replicas"), key)
         apps_values[app_key] = deep_merge(defaults, settings)
         shapes[app_key] = shape
         extras[app_key] = extra

@@ -236,8 +236,12 @@ def app_settings(draw, kind: str, features: dict, path_prefix: str, used_ports: 
             block["targetCPUUtilizationPercentage"] = draw(st.integers(1, 1000))
         settings["autoscaling"] = block
     hpa = settings.get("autoscaling")
+    if (hpa_on or hpa) and "replicas" in settings and "minReplicas" not in (hpa or {}):
+        # Written replicas become the HPA's minReplicas, which must lie in 1..maxReplicas.
+        settings["replicas"] = min(max(settings["replicas"], 1), (hpa or {}).get("maxReplicas", 10))
     hpa_active = (hpa or hpa_on) and (hpa or {}).get("enabled", True)
-    floor = (hpa or {}).get("minReplicas", 2) if hpa_active else settings.get("replicas", 2 if kind == API else 1)
+    hpa_floor = (hpa or {}).get("minReplicas", settings.get("replicas", 2))
+    floor = hpa_floor if hpa_active else settings.get("replicas", 2 if kind == API else 1)
     if draw(pick) and (features["pdb"] or draw(pick)):
         block = {"enabled": draw(st.booleans())}
         bound = draw(st.sampled_from(("none", "min", "max", "min%", "max%")))
@@ -282,7 +286,11 @@ def chart_entry(draw, domain: str, taken_charts: set, release_apps: dict) -> tup
             written[name] = draw(st.sampled_from((on, str(on).lower(), str(on).upper(), str(on).title())))
     names: list[str] = []
     seen = set()
-    for name in draw(st.lists(app_name(), min_size=1, max_size=4)) + [n for n in release_apps if draw(st.booleans())]:
+    if release_apps:  # a chart then names only the spec's apps
+        drawn = [n for n in release_apps if draw(st.booleans())] or list(release_apps)[:1]
+    else:
+        drawn = draw(st.lists(app_name(), min_size=1, max_size=4))
+    for name in drawn:
         if dashed(name) not in seen:
             seen.add(dashed(name))
             names.append(name)

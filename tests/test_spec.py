@@ -237,3 +237,23 @@ def test_extra_objects_of_newer_kinds_and_custom_resources_are_accepted():
     policy = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy", "metadata": {"name": "p"}, "spec": {}}
     model = chart(["cart_api"], custom_values={"extraObjects": [secret, policy]})
     assert model.values["extraObjects"] == [secret, policy]
+
+
+def test_a_chart_may_name_only_the_specs_apps():
+    found = problems({"domain": "pay", "apps": {"ledger_api": {}}, "charts": {"web": {"apps": ["ledgr_api"]}}})
+    assert found == [("charts.web.apps.ledgr_api", "not one of the spec's apps (did you mean 'ledger_api'?); define it under apps: or fix the name")]
+
+
+@pytest.mark.parametrize(
+    ("settings", "floor"),
+    [({"replicas": 3}, 3), ({"replicas": 3, "autoscaling": {"minReplicas": 2}}, 2), ({}, 2)],
+)
+def test_replicas_written_next_to_autoscaling_become_its_floor(settings, floor):
+    app = chart({"cart_api": settings}, features={"hpa": True}).apps[0]
+    assert app.values["autoscaling"]["minReplicas"] == floor
+    assert app.values["replicas"] == settings.get("replicas", 2)  # still the count while autoscaling is switched off
+
+
+def test_replicas_above_the_autoscaling_ceiling_name_the_key():
+    found = problems({"domain": "shop", "charts": {"web": {"features": {"hpa": True}, "apps": {"cart_api": {"replicas": 20}}}}})
+    assert found == [("charts.web.apps.cart_api.replicas", "minReplicas must not exceed maxReplicas")]
