@@ -391,9 +391,31 @@ def _key(*parts) -> str:
     return join_key("", *parts)
 
 
+# Every kind of mistake invalid_spec makes.
+MUTATIONS = (
+    "wrong_type",
+    "out_of_range",
+    "unknown_app_key",
+    "unknown_chart_key",
+    "unknown_top_key",
+    "bad_app_name",
+    "colliding_name",
+    "bad_feature",
+    "unknown_feature",
+    "bad_domain",
+    "bad_version",
+    "unknown_custom_value",
+    "bad_env_value",
+    "not_renderable_text",
+    "wrong_kind_block",
+    "bad_quantity",
+    "bad_type",
+)
+
+
 @st.composite
-def invalid_spec(draw) -> tuple[dict, str, str]:
-    """(spec, expected key path, mutation name): a valid spec with one thing wrong."""
+def invalid_spec(draw, mutation: str | None = None) -> tuple[dict, str, str]:
+    """(spec, expected key path, mutation name): a valid spec with one thing wrong (`mutation`, or any)."""
     doc = copy.deepcopy(draw(valid_spec()))
     ckey = draw(st.sampled_from(sorted(doc["charts"])))
     chart = doc["charts"][ckey]
@@ -403,29 +425,7 @@ def invalid_spec(draw) -> tuple[dict, str, str]:
     here = ("charts", ckey, "apps", akey)
     # Release-level entries merge under the chart's: keep the mutated key out of both.
     release = doc.get("apps", {}).get(akey, {})
-    mutation = draw(
-        st.sampled_from(
-            (
-                "wrong_type",
-                "out_of_range",
-                "unknown_app_key",
-                "unknown_chart_key",
-                "unknown_top_key",
-                "bad_app_name",
-                "colliding_name",
-                "bad_feature",
-                "unknown_feature",
-                "bad_domain",
-                "bad_version",
-                "unknown_custom_value",
-                "bad_env_value",
-                "not_renderable_text",
-                "wrong_kind_block",
-                "bad_quantity",
-                "bad_type",
-            )
-        )
-    )
+    mutation = mutation or draw(st.sampled_from(MUTATIONS))
     if mutation == "wrong_type":
         field, value = draw(
             st.sampled_from(
