@@ -11,12 +11,14 @@ import json
 import re
 
 from .bindings import Either, MapTail, Raw, Tail, Value, WithValue
-from .defaults import MORE_CONTAINER_DEFAULTS, PROBE_TIMINGS
+from .defaults import DEFAULT_GRACE_SECONDS, MORE_CONTAINER_DEFAULTS, PROBE_TIMINGS
 from .gojson import go_json
 from .model import App, ChartContext
 from .schema import PROBE_HANDLERS
 
 CONFIG_CHECKSUM = "checksum/config"
+# Pod spec fields written as the values give them, and only when not empty.
+PLAIN_POD_FIELDS = ("priorityClassName", "hostAliases", "dnsConfig", "runtimeClassName")
 # A repository's registry host: a first path part with a dot or a port, or localhost.
 REGISTRY_HOST = "^([^/]*[.:][^/]*|localhost)/"
 
@@ -172,7 +174,7 @@ def probe_lines(app: App, name: str) -> tuple[str, ...]:
 
 
 GRACE_LINES = (
-    "{{- if ne (int $app.terminationGracePeriodSeconds) 30 }}",
+    f"{{{{- if ne (int $app.terminationGracePeriodSeconds) {DEFAULT_GRACE_SECONDS} }}}}",
     "terminationGracePeriodSeconds: {{ $app.terminationGracePeriodSeconds | toJson }}",
     "{{- end }}",
 )
@@ -266,7 +268,7 @@ def pod_bindings(app: App, builtin_volumes: int, host_affinity: dict) -> dict:
         bindings[(*c, "ports", 1 if app.has_health else 0, "containerPort")] = Value("$app.metrics.port")
     bindings[("spec", "topologySpreadConstraints")] = Raw(spread_lines(app))
     bindings[("spec", "terminationGracePeriodSeconds")] = Raw(GRACE_LINES)
-    bindings.update({("spec", key): WithValue(f"$app.{key}") for key in ("priorityClassName", "hostAliases", "dnsConfig", "runtimeClassName")})
+    bindings.update({("spec", key): WithValue(f"$app.{key}") for key in PLAIN_POD_FIELDS})
     bindings[(*c, "lifecycle")] = WithValue("$app.lifecycle")
     bindings[("spec", "initContainers")] = Raw(INIT_CONTAINER_LINES)
     # The escape hatches: their fields at generation come from values too (never literals).

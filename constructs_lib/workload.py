@@ -29,7 +29,7 @@ from .defaults import DEFAULT_GRACE_SECONDS, PROBE_TIMINGS, deep_merge, more_con
 from .kplus_json import add, env_text, kplus_enum, remove, typed
 from .labels import app_labels, selector_labels
 from .model import App, ChartContext
-from .pod_bindings import effective_image, pod_annotations, pod_bindings
+from .pod_bindings import PLAIN_POD_FIELDS, effective_image, pod_annotations, pod_bindings
 from .props import PropsError
 from .schema import PROBE_HANDLERS
 
@@ -242,9 +242,11 @@ def finish_pod(
     pod_spec["topologySpreadConstraints"] = [*(zone_spread(app) if values.get("zoneSpread") else []), *spread_constraints(app)]
     if values["terminationGracePeriodSeconds"] != DEFAULT_GRACE_SECONDS:
         pod_spec["terminationGracePeriodSeconds"] = values["terminationGracePeriodSeconds"]
-    pod_spec.update({key: values[key] for key in ("priorityClassName", "hostAliases", "dnsConfig", "runtimeClassName")})
-    more = [*(more_container(c, sidecar=True) for c in values["sidecars"]), *(more_container(c, sidecar=False) for c in values["initContainers"])]
-    pod_spec["initContainers"] = more
+    pod_spec.update({key: values[key] for key in PLAIN_POD_FIELDS})
+    pod_spec["initContainers"] = [
+        *(more_container(c, sidecar=True) for c in values["sidecars"]),
+        *(more_container(c, sidecar=False) for c in values["initContainers"]),
+    ]
     container = {
         "lifecycle": values["lifecycle"],
         "resources": values["resources"],
