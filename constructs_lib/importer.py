@@ -35,8 +35,6 @@ from .errors import SpecError
 from .helm_chart import dump_yaml
 from .labels import APP_KEY_LABEL
 from .manifests import (
-    RELEASE_ANNOTATIONS,
-    RELEASE_LABELS,
     Noise,
     add_render_options,
     is_chart,
@@ -314,7 +312,7 @@ def draft_spec(objects: list[dict], domain: str, chart: str) -> Draft:
         custom.update(_ingress_values(ingress, model.ingress))
     extras = _extra_objects(objects, workloads, ingress, extra_objects.own_identities(model))
     if extras:
-        custom["extraObjects"] = [without_release_fields(o) for o in extras]
+        custom["extraObjects"] = list(extras.values())
     entry["apps"] = apps if any(apps.values()) else list(apps)
     entry.update({"features": features} if features else {})
     entry.update({"custom_values": custom} if custom else {})
@@ -329,25 +327,21 @@ def draft_spec(objects: list[dict], domain: str, chart: str) -> Draft:
         for w, app in zip(workloads, model.apps, strict=True)
         if w.type == CRONJOB and "startingDeadlineSeconds" not in _map(w.obj, "spec")
     ]
-    return Draft({**top, "charts": {chart: entry}}, workloads, ingress, notes, extras)
+    return Draft({**top, "charts": {chart: entry}}, workloads, ingress, notes, [o for o in objects if id(o) in extras])
 
 
-def _extra_objects(objects: list[dict], workloads: list[Workload], ingress: dict | None, taken: set) -> list[dict]:
-    """The source objects no app or Ingress took that the generator accepts as extraObjects."""
+def _extra_objects(objects: list[dict], workloads: list[Workload], ingress: dict | None, taken: set) -> dict[int, dict]:
+    """id of each source object no app or Ingress took → the object as an extraObject, without
+    what its release or the server wrote, where the generator accepts it (one name once)."""
     claimed = {id(ingress)} | {id(o) for w in workloads for o in _objects_of(w)}
-    left = [o for o in objects if id(o) not in claimed]
-    return [o for o in left if not extra_objects.problems([without_release_fields(o)], set(taken))]
-
-
-def without_release_fields(obj: dict) -> dict:
-    """An object without what its release wrote: namespace, Helm's labels and annotations."""
-    meta = {k: v for k, v in obj["metadata"].items() if k != "namespace"}
-    for key, drop in (("labels", RELEASE_LABELS), ("annotations", RELEASE_ANNOTATIONS)):
-        kept = {k: v for k, v in (meta.get(key) or {}).items() if k not in drop}
-        meta.pop(key, None)
-        if kept:
-            meta[key] = kept
-    return {**obj, "metadata": meta}
+    taken = set(taken)
+    extras = {}
+    for obj in objects:
+        if id(obj) not in claimed:
+            extra = normalize(obj, Noise())
+            if not extra_objects.problems([extra], taken):
+                extras[id(obj)] = extra
+    return extras
 
 
 def _objects_of(w: Workload) -> tuple:
@@ -455,8 +449,9 @@ def _source_values(w: Workload, app: App, global_env: dict) -> dict:
         fields = JOB_FIELDS if w.type == JOB else {k: v for k, v in JOB_FIELDS.items() if k != "ttlSecondsAfterFinished"}
         values.update({k: spec.get(k, default) for k, default in fields.items() if spec.get(k, default) is not None})
         values["restartPolicy"] = pod_spec.get("restartPolicy")
-        cron = _map(w.obj, "spec") if w.type == CRONJOB else {}
-        values.update({k: cron.get(k, default) for k, default in CRONJOB_FIELDS.items() if w.type == CRONJOB and cron.get(k, default) is not None})
+        if w.type == CRONJOB:
+            cron = _map(w.obj, "spec")
+            values.update({k: cron.get(k, default) for k, default in CRONJOB_FIELDS.items() if cron.get(k, default) is not None})
         return values
     if "replicas" in spec or not w.hpa:
         values["replicas"] = spec.get("replicas", 1)  # Kubernetes' default
