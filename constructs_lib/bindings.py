@@ -119,23 +119,11 @@ class BoundConstruct(Construct):
         variables: dict | None = None,
     ) -> cdk8s.ApiObject:
         """An ApiObject with our exact body (no cdk8s name hashes or defaults), recorded."""
-        metadata = body.pop("metadata")
-        api_object = cdk8s.ApiObject(
-            self,
-            id,
-            api_version=api_version,
-            kind=kind,
-            metadata=cdk8s.ApiObjectMetadata(
-                name=metadata["name"],
-                labels=metadata.get("labels"),
-                annotations=metadata.get("annotations"),
-            ),
-        )
-        api_object.add_json_patch(*(add(f"/{key}", value) for key, value in body.items()))
+        api_object = exact_api_object(self, id, api_version, kind, body)
         self.record(
             api_object,
             kind,
-            metadata["name"],
+            body["metadata"]["name"],
             template=template,
             app_key=app_key,
             guard=guard,
@@ -158,6 +146,27 @@ class BoundConstruct(Construct):
     ) -> None:
         """Record an object for the Helm wrapper (also one built elsewhere, e.g. an imported CRD class)."""
         self.bound.append(Bound(api_object, kind, name, template, app_key, guard, bindings or {}, variables or {}))
+
+
+METADATA_PROPS = ("name", "labels", "annotations")  # set through cdk8s's metadata API, so metadata.add_label still works
+
+
+def exact_api_object(scope: Construct, id: str, api_version: str, kind: str, body: dict) -> cdk8s.ApiObject:
+    """An ApiObject whose JSON is exactly `apiVersion`, `kind` and `body` (the chart's
+    names never get cdk8s's hashes)."""
+    metadata = body["metadata"]
+    api_object = cdk8s.ApiObject(
+        scope,
+        id,
+        api_version=api_version,
+        kind=kind,
+        metadata=cdk8s.ApiObjectMetadata(name=metadata["name"], labels=metadata.get("labels"), annotations=metadata.get("annotations")),
+    )
+    rest = [add(f"/metadata/{key}", value) for key, value in metadata.items() if key not in METADATA_PROPS]
+    rest += [add(f"/{key}", value) for key, value in body.items() if key != "metadata"]
+    if rest:
+        api_object.add_json_patch(*rest)
+    return api_object
 
 
 def nested(prefix: tuple, bindings: dict) -> dict:

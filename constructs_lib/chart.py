@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from dataclasses import dataclass
 
 import cdk8s
 from constructs import Construct
 
-from .bindings import Bound, BoundConstruct
+from .bindings import Bound, BoundConstruct, exact_api_object
 from .ingress import DomainIngress, routed_apps
-from .kplus_json import add
 from .model import TOGGLES, App, ChartModel
 from .monitoring import OptionalServiceMonitor
 from .naming import API, CRONJOB, JOB, PROCESSOR
@@ -69,15 +67,8 @@ class _BoundChart(cdk8s.Chart):
 def add_extra_objects(chart: cdk8s.Chart, objects: list[dict]) -> None:
     """The values' extraObjects into the synth, exactly as given (extra_objects.TEMPLATE renders them)."""
     for index, obj in enumerate(objects):
-        body = copy.deepcopy(obj)
-        api_object = cdk8s.ApiObject(
-            chart,
-            f"extra-object-{index}",
-            api_version=body.pop("apiVersion"),
-            kind=body.pop("kind"),
-            metadata=cdk8s.ApiObjectMetadata(name=body["metadata"]["name"]),
-        )
-        api_object.add_json_patch(*(add(f"/{key}", value) for key, value in body.items()))
+        body = {key: value for key, value in obj.items() if key not in ("apiVersion", "kind")}
+        exact_api_object(chart, f"extra-object-{index}", obj["apiVersion"], obj["kind"], body)
 
 
 class DomainChart(_BoundChart):
