@@ -81,17 +81,27 @@ class _Workload(BoundConstruct):
         )
         self.config_map: kplus.ConfigMap | None = None
 
+    def record_app_object(self, api_object, kind: str, name: str, bindings: dict, variables: dict | None = None) -> None:
+        """Record one of the app's objects: its template is `<app>-<kind>.yaml`, and it exists while the app is enabled."""
+        self.record(
+            api_object,
+            kind,
+            name,
+            template=f"{dashed(self.app.key)}-{kind.lower()}.yaml",
+            app_key=self.app.key,
+            guard="$app.enabled",
+            bindings=bindings,
+            variables=variables,
+        )
+
     def pod_props(self) -> dict:
         """The kplus pod props; records the config files' ConfigMap when the app has one."""
         props, self.config_map = pod_props(self, self.chart, self.app)
         if self.config_map is not None:
-            self.record(
+            self.record_app_object(
                 self.config_map,
                 "ConfigMap",
                 self.app.names.config,
-                template=f"{dashed(self.app.key)}-configmap.yaml",
-                app_key=self.app.key,
-                guard="$app.enabled",
                 bindings={("data",): Value("$app.configFiles")},
             )
         return props
@@ -124,13 +134,10 @@ class _DeploymentService(_Workload):
             *(remove(f"/spec/{key}") for key in KPLUS_DEPLOYMENT_DEFAULTS),
         )
         replicas = Value("$app.replicas")
-        self.record(
+        self.record_app_object(
             self.deployment,
             "Deployment",
             app.names.workload,
-            template=f"{dashed(app.key)}-deployment.yaml",
-            app_key=app.key,
-            guard="$app.enabled",
             bindings={
                 **nested(("spec", "template"), pod_bindings),
                 ("spec", "replicas"): Guard("not $app.autoscaling.enabled", replicas) if "autoscaling" in values else replicas,
@@ -174,13 +181,10 @@ class ApiService(_DeploymentService):
         own = len(ports) - len(exposed)
         patches += [add(f"/spec/ports/{own + i}/appProtocol", p["appProtocol"]) for i, p in enumerate(exposed) if "appProtocol" in p]
         cdk8s.ApiObject.of(self.service).add_json_patch(*patches, remove("/spec/externalIPs"))
-        self.record(
+        self.record_app_object(
             self.service,
             "Service",
             app.names.service,
-            template=f"{dashed(app.key)}-service.yaml",
-            app_key=app.key,
-            guard="$app.enabled",
             bindings=bindings,
         )
 
@@ -220,13 +224,10 @@ class JobService(_Workload):
         self.job = kplus.Job(self, "job", metadata=_metadata(self.chart, app, name, hook_annotations), **run_props(values), **self.pod_props())
         pod_bindings = finish_pod(self.job, self.chart, app, *run_patches(values, "/spec"))
         bindings.update({("spec", key): Value(f"$app.{key}") for key in (*RUN_KEYS, "ttlSecondsAfterFinished")})
-        self.record(
+        self.record_app_object(
             self.job,
             "Job",
             name,
-            template=f"{dashed(app.key)}-job.yaml",
-            app_key=app.key,
-            guard="$app.enabled",
             bindings={**bindings, **nested(("spec", "template"), pod_bindings)},
             variables=variables,
         )
@@ -262,13 +263,10 @@ class CronJobService(_Workload):
             self.cron_job, self.chart, app, add("/spec/schedule", values["schedule"]), *run_patches(values, run), template=f"{run}/template"
         )
         job = ("spec", "jobTemplate", "spec")
-        self.record(
+        self.record_app_object(
             self.cron_job,
             "CronJob",
             app.names.workload,
-            template=f"{dashed(app.key)}-cronjob.yaml",
-            app_key=app.key,
-            guard="$app.enabled",
             bindings={
                 ("spec", "schedule"): Value("$app.schedule"),
                 ("spec", "timeZone"): WithValue("$app.timeZone"),
