@@ -4,6 +4,7 @@
 `python main.py [SPEC ...] --out DIR` also writes Helm charts and packages.
 """
 
+import importlib.util
 import os
 import sys
 
@@ -18,7 +19,14 @@ if not sys.flags.optimize and os.environ.get("EHCF_NO_REEXEC") != "1":
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from constructs_lib.cli import main
+# Run with a Python that lacks the project's packages (e.g. `cdk8s synth` on a bare
+# machine), say how to set up rather than end in an ImportError traceback.
+_MISSING = [m for m in ("yaml", "cdk8s", "cdk8s_plus_28", "kubernetes_validate") if importlib.util.find_spec(m) is None]
+if _MISSING:
+    print(f"{', '.join(_MISSING)} not installed for {sys.executable}: run scripts/setup.sh, then use .venv/bin/python", file=sys.stderr)
+    sys.exit(3)
+
+from constructs_lib.cli import main  # noqa: E402 - after the checks above
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -27,6 +27,41 @@ MAX_ALIAS_GROWTH = 100_000  # expanded nodes beyond 10x the nodes actually writt
 # ten thousand `[` crash the interpreter (no RecursionError): check before composing.
 MAX_DEPTH = 100
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+# A plain scalar is read as null, a boolean or a number only in the form that
+# prints back as the same text; everything else (3.10, NO, on, 0755, 12:30:00,
+# 1e3, True, 2024-01-01) keeps the text written. YAML 1.1 would turn those into 3.1,
+# false, True, 493, 45000, 1000.0 and a date: silently changed env values and tags.
+_NULLS = ("", "~", "null")
+_BOOLEANS = ("true", "false")
+_INTEGER = re.compile(r"^-?(0|[1-9][0-9]*)$")
+_DECIMAL = re.compile(r"^-?(0|[1-9][0-9]*)\.[0-9]+$")
+
+
+def plain_scalar_tag(text: str) -> str:
+    """The tag a plain (unquoted) scalar gets: text unless its value reads back the same."""
+    if text in _NULLS:
+        return "tag:yaml.org,2002:null"
+    if text in _BOOLEANS:
+        return "tag:yaml.org,2002:bool"
+    if _INTEGER.match(text):
+        return "tag:yaml.org,2002:int"
+    if _DECIMAL.match(text) and written_float(text) is not None:
+        return "tag:yaml.org,2002:float"
+    if text == "<<":
+        return _MERGE_TAG
+    return "tag:yaml.org,2002:str"
+
+
+def written_float(text: str) -> float | None:
+    """The number `text` denotes when Python prints it back as `text` (0.5, not 3.10)."""
+    number = float(text)
+    return number if repr(number) == text else None
+
+
+def kept_as_text(text: str) -> bool:
+    """Whether this text, written plain, is text here but a number, boolean or date in YAML 1.1 (for hints)."""
+    text_tag = "tag:yaml.org,2002:str"
+    return plain_scalar_tag(text) == text_tag and _BaseLoader.resolve(_BaseLoader, yaml.ScalarNode, text, (True, False)) != text_tag
 
 
 class _DuplicateKey(Exception):
@@ -35,7 +70,13 @@ class _DuplicateKey(Exception):
 
 
 class _StrictLoader(_BaseLoader):
-    """Safe loader that refuses duplicate keys instead of keeping the last one."""
+    """Safe loader that refuses duplicate keys instead of keeping the last one and
+    reads plain scalars as `plain_scalar_tag` says."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and implicit[0]:
+            return plain_scalar_tag(value)
+        return super().resolve(kind, value, implicit)
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -159,11 +200,17 @@ def _parse_json(name: str, text: str):
         return value
 
     try:
-        return to_data(json.loads(text, object_pairs_hook=_Pairs), ())
+        return to_data(json.loads(text, object_pairs_hook=_Pairs, parse_float=_json_number), ())
     except json.JSONDecodeError as exc:
         raise SpecError.one(name, "", f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
     except RecursionError:
         raise SpecError.one(name, "", f"document nests deeper than {MAX_DEPTH} levels") from None
+
+
+def _json_number(text: str) -> float | str:
+    """A JSON number with a fraction or exponent, kept as text unless it prints back the same."""
+    number = written_float(text)
+    return text if number is None else number
 
 
 def _parse_yaml(name: str, text: str):

@@ -48,6 +48,7 @@ class App:
     values: dict  # this app's values (values.yaml layout, defaults applied)
     meta: AppMeta = field(default_factory=AppMeta)
     hook: str = ""  # jobs only: helm.sh/hook value, e.g. "pre-install,pre-upgrade"
+    type_reason: str = "type written"  # how the type was decided (naming.choose_type)
 
     @property
     def type(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 MAX_NAME = 63
 HASH_LEN = 8
@@ -18,14 +19,37 @@ SERVICE_TYPES = (API, PROCESSOR, JOB, CRONJOB)
 MAX_CRONJOB_NAME = 52
 
 
-def detect_type(app: str) -> str:
-    """The seed's rule on word parts: last word `api` → api; a word processor/worker → processor."""
+@dataclass(frozen=True)
+class TypeChoice:
+    """An app's type and how it was decided (shown by the CLI)."""
+
+    type: str
+    reason: str
+    routed: bool  # an api the Ingress routes without being asked: not a name that matched no rule
+
+
+FALLBACK = "fallback: the name matches no rule"
+
+
+def choose_type(app: str, written: str = "") -> TypeChoice:
+    """The seed's rule on word parts: last word `api` → api; a word processor/worker →
+    processor; anything else → api. Only an api the name (or `type`) calls one is routed:
+    `celery_beat` would get an Ingress path nobody asked for."""
+    if written:
+        return TypeChoice(written, "type written", True)
     words = re.split(r"[_-]+", app.lower())
     if words[-1] == "api":
-        return API
-    if "processor" in words or "worker" in words:
-        return PROCESSOR
-    return API
+        return TypeChoice(API, "name ends in api", True)
+    for word in ("processor", "worker"):
+        if word in words:
+            return TypeChoice(PROCESSOR, f"name has the word {word}", False)
+    if "api" in words:
+        return TypeChoice(API, "name has the word api", True)
+    return TypeChoice(API, FALLBACK, False)
+
+
+def detect_type(app: str) -> str:
+    return choose_type(app).type
 
 
 def dashed(identifier: str) -> str:

@@ -1,7 +1,8 @@
 """Specs → synthesized manifests, Helm charts and packages; written atomically.
 
 Everything is built in memory first, so bad input never touches the output
-directory; then each owned folder is swapped into place under a lock.
+directory; then each chart's manifest, chart folder and package are swapped
+into place together under a lock on the directory.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .chart import DomainChart, SwitchedOffChart
 from .helm_chart import chart_files, dump_yaml
 from .model import ChartModel
 from .package import package_chart
-from .spec import load_models  # noqa: F401 - re-exported: it lives in spec so validation never starts jsii
+from .spec import SEMVER, load_models  # noqa: F401 - re-exported: it lives in spec so validation never starts jsii
 
 OWNED = ("manifests", "charts", "packages")
 
@@ -76,49 +77,92 @@ def build_all(models: list[ChartModel], progress=None) -> list[ChartBuild]:
     return builds
 
 
-def write_manifests_only(builds: list[ChartBuild], outdir: Path) -> None:
-    """What `cdk8s synth` expects in CDK8S_OUTDIR: one <chart>.k8s.yaml per chart."""
+def write_manifests_only(builds: list[ChartBuild], outdir: Path) -> dict[str, list[Path]]:
+    """What `cdk8s synth` expects in CDK8S_OUTDIR: one <chart>.k8s.yaml per chart. Returns the paths by chart."""
     outdir.mkdir(parents=True, exist_ok=True)
+    written = {}
     for build in builds:
-        (outdir / f"{build.model.name}.k8s.yaml").write_text(build.manifest_yaml)
+        path = outdir / f"{build.model.name}.k8s.yaml"
+        path.write_text(build.manifest_yaml)
+        written[build.model.name] = [path]
+    return written
 
 
-def write_outputs(builds: list[ChartBuild], outdir: Path) -> None:
-    """Replace DIR/manifests, DIR/charts and DIR/packages as one unit."""
+def write_outputs(builds: list[ChartBuild], outdir: Path, clean: bool = False) -> dict[str, list[Path]]:
+    """Write each chart's manifests, chart folder and package into DIR as one unit, replacing
+    only those charts (other charts in DIR stay); `clean` replaces the three folders whole.
+    Returns the paths written by chart."""
     outdir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=outdir))
     try:
+        written = {}
         for build in builds:
-            name = build.model.name
-            _write(staging / "manifests" / f"{name}.k8s.yaml", build.manifest_yaml.encode())
-            for rel, data in build.files.items():
-                _write(staging / "charts" / name / rel, data)
-            _write(staging / "packages" / build.package_name, build.package)
-        for folder in OWNED:
-            (staging / folder).mkdir(exist_ok=True)
-        with open(outdir / ".lock", "w") as lock:
+            written[build.model.name] = [outdir / rel for rel in _chart_entries(build)]
+            for rel in _chart_entries(build):
+                if rel.parts[0] == "charts":
+                    for file, data in build.files.items():
+                        _write(staging / rel / file, data)
+                else:
+                    _write(staging / rel, build.manifest_yaml.encode() if rel.parts[0] == "manifests" else build.package)
+        lock = os.open(outdir, os.O_RDONLY)
+        try:
             fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent runs swap one after the other
-            _swap_in(staging, outdir)
+            _swap_in(_replacements(builds, staging, outdir, clean), staging)
+        finally:
+            os.close(lock)
+        return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _swap_in(staging: Path, outdir: Path) -> None:
-    """Move the staged folders into place; if one move fails, put the previous ones back."""
-    started = []
-    try:
+def _chart_entries(build: ChartBuild) -> list[Path]:
+    """What one chart owns in DIR, relative to it."""
+    name = build.model.name
+    return [Path("manifests", f"{name}.k8s.yaml"), Path("charts", name), Path("packages", build.package_name)]
+
+
+def _replacements(builds: list[ChartBuild], staging: Path, outdir: Path, clean: bool) -> list[tuple[Path, Path | None]]:
+    """(target in DIR, staged replacement or None to remove) for every path this run replaces."""
+    if clean:
         for folder in OWNED:
-            target, old = outdir / folder, staging / f"old-{folder}"
-            started.append(folder)
-            if target.exists():
+            (staging / folder).mkdir(exist_ok=True)
+        return [(outdir / folder, staging / folder) for folder in OWNED]
+    moves: list[tuple[Path, Path | None]] = []
+    for build in builds:
+        entries = _chart_entries(build)
+        moves += [(outdir / rel, staging / rel) for rel in entries]
+        packages = outdir / "packages"
+        stale = packages.glob(f"{build.model.name}-*.tgz") if packages.is_dir() else ()
+        moves += [(old, None) for old in sorted(stale) if old.name != entries[2].name and _is_package_of(old.name, build.model.name)]
+    return moves
+
+
+def _is_package_of(file: str, chart: str) -> bool:
+    """`shop-web-1.2.0.tgz` is shop-web's; `shop-web-api-0.1.0.tgz` is not (a version starts with a digit)."""
+    version = file.removeprefix(f"{chart}-").removesuffix(".tgz")
+    return SEMVER.match(version) is not None
+
+
+def _swap_in(moves: list[tuple[Path, Path | None]], staging: Path) -> None:
+    """Put each staged path in place (the previous one into staging); if one move fails, undo them all."""
+    trash = staging / ".previous"
+    done: list[tuple[Path, Path | None, Path | None]] = []
+    try:
+        for index, (target, new) in enumerate(moves):
+            old = trash / str(index) if os.path.lexists(target) else None
+            if old is not None:
+                old.parent.mkdir(exist_ok=True)
+            done.append((target, new, old))
+            if old is not None:
                 os.rename(target, old)
-            os.rename(staging / folder, target)
+            if new is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(new, target)
     except BaseException:
-        for folder in reversed(started):
-            target, old, new = outdir / folder, staging / f"old-{folder}", staging / folder
-            if not new.exists() and target.exists():  # the new folder is in place: take it out
+        for target, new, old in reversed(done):
+            if new is not None and not new.exists() and os.path.lexists(target):  # the new one is in place: take it out
                 os.rename(target, new)
-            if old.exists():
+            if old is not None and old.exists():
                 os.rename(old, target)
         raise
 

@@ -18,7 +18,7 @@ from .defaults import GLOBAL_DEFAULTS, NETWORK_POLICY_DEFAULTS, app_defaults, de
 from .errors import Problem, SpecError, did_you_mean, join_key
 from .loader import load_spec_file, type_name
 from .model import App, AppMeta, ChartModel, app_names
-from .naming import API, CRONJOB, IDENTIFIER, JOB, PROCESSOR, SERVICE_TYPES, chart_name, dashed, detect_type
+from .naming import API, CRONJOB, IDENTIFIER, JOB, PROCESSOR, SERVICE_TYPES, TypeChoice, chart_name, choose_type, dashed
 from .rules import cross_field_problems
 from .schema import AppShape, chart_schema
 from .validate import check, child_schema, is_map
@@ -86,7 +86,8 @@ def parse_spec(doc: dict, file: str) -> list[ChartModel]:
     _unknown_keys(errs, doc, TOP_KEYS, "")
     domain = doc.get("domain")
     if not isinstance(domain, str) or not IDENTIFIER.match(domain):
-        errs.add("domain", _identifier_message(domain, "domain"))
+        required = "domain is required: the team's name, e.g. domain: shop"
+        errs.add("domain", _identifier_message(domain, "domain") if "domain" in doc else required)
         errs.raise_if_any()
     if domain in RESERVED_VALUES_KEYS:  # values.yaml has `global`, `ingress` and `<domain>` side by side
         errs.add("domain", f"{domain!r} is reserved: values.yaml uses it for settings of the whole chart")
@@ -135,15 +136,20 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
     if (app_version or chart.get("app_version") == "") and not IMAGE_TAG.match(app_version):
         errs.add(join_key(base, "app_version"), f"expected a value usable as an image tag, got {app_version!r}")
     features = _features(errs, chart.get("features", {}), join_key(base, "features"))
+    if len(errs.problems) > before:
+        # A misspelt key may be `features`: check the apps as if the features that add chart
+        # values were on, so ingress.host or an app's ingress block are not blamed for it.
+        # (pdb, hpa and metrics need no guess: an app that writes their block has them.)
+        features = {**features, "ingress": True, "networkPolicy": True}
     app_settings = _chart_apps(errs, chart.get("apps"), join_key(base, "apps"))
     custom = _mapping(errs, chart.get("custom_values", {}), join_key(base, "custom_values"))
-    if len(errs.problems) > before:
-        return None
+    # Problems so far are the chart's own keys; the apps are still checked, so one run reports them all.
 
     sources: dict[tuple, str] = {(): base}
     apps_values: dict[str, dict] = {}
     shapes: dict[str, AppShape] = {}
     extras: dict[str, dict] = {}
+    choices: dict[str, TypeChoice] = {}
     seen_dashed: dict[str, str] = {}
     for app_key, chart_entry in app_settings.items():
         key = join_key(base, "apps", app_key)
@@ -168,19 +174,25 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
         sources[vpath] = key  # what no layer wrote (a default) is reported under the app
         for _, _, layer_sources in layers:
             sources.update({(*vpath, *p): s for p, s in layer_sources.items()})
-        shape = _shape(errs, app_key, settings, extra, features, key)
+        if extra.get("type", API) not in SERVICE_TYPES:  # reported at `type`; checks that depend on it would only add noise
+            continue
+        choice = choose_type(app_key, extra.get("type", ""))
+        shape = _shape(errs, choice.type, settings, extra, features, key)
         if shape is None:
             continue
         defaults = app_defaults(shape, app_key, f"{registry}/{dashed(domain)}-{dashed(app_key)}")
-        if shape.hpa and "replicas" in settings and "minReplicas" not in settings.get("autoscaling", {}):
+        if shape.ingress and not choice.routed and "ingress" not in settings:
+            defaults["ingress"]["enabled"] = False  # a name that matched no rule is not made public unasked
+        autoscaling = settings.get("autoscaling", {})
+        if shape.hpa and "replicas" in settings and isinstance(autoscaling, dict) and "minReplicas" not in autoscaling:
             # While the HPA runs, replicas is not rendered: the written count becomes its floor.
             defaults["autoscaling"]["minReplicas"] = settings["replicas"]
             sources[(*vpath, "autoscaling", "minReplicas")] = sources.get((*vpath, "replicas"), key)
         apps_values[app_key] = deep_merge(defaults, settings)
         shapes[app_key] = shape
+        choices[app_key] = choice
         extras[app_key] = extra
-    if len(errs.problems) > before:
-        return None
+    failed_apps = [app for app in app_settings if app not in apps_values]
 
     values = {
         "global": copy.deepcopy(GLOBAL_DEFAULTS),
@@ -198,9 +210,8 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
         values["networkPolicy"] = copy.deepcopy(NETWORK_POLICY_DEFAULTS)
     values["extraObjects"] = []
     schema = chart_schema(domain, shapes, features["ingress"])
-    _apply_custom_values(errs, values, schema, custom, sources, join_key(base, "custom_values"))
-    if len(errs.problems) > before:
-        return None
+    unchecked = tuple(join_key(domain, "apps", app) for app in failed_apps)  # reported already
+    _apply_custom_values(errs, values, schema, custom, sources, join_key(base, "custom_values"), unchecked)
     for path, message in check(values, schema):
         errs.add(_source_of(sources, path, base), message)
     if len(errs.problems) > before:
@@ -214,6 +225,7 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
             values=apps_values[app_key],
             meta=AppMeta(**{k: extras[app_key].get(k, "") for k in META_KEYS}),
             hook=extras[app_key].get("hook", ""),
+            type_reason=choices[app_key].reason,
         )
         for app_key in apps_values
     )
@@ -280,10 +292,7 @@ def _normalize_app(errs, entry: dict, where: str) -> tuple[dict, dict, dict]:
     return values, spec_only, sources
 
 
-def _shape(errs, app_key, settings, extra, features, where) -> AppShape | None:
-    kind = extra["type"] if "type" in extra else detect_type(app_key)
-    if kind not in SERVICE_TYPES:  # reported at `type` already; checks that depend on it would only add noise
-        return None
+def _shape(errs, kind, settings, extra, features, where) -> AppShape | None:
     problems = len(errs.problems)
     if kind in (JOB, CRONJOB):
         for block in ("podDisruptionBudget", "autoscaling", "ingress", "metrics", "replicas"):
@@ -317,12 +326,15 @@ def _shape(errs, app_key, settings, extra, features, where) -> AppShape | None:
     )
 
 
-def _apply_custom_values(errs, values, schema, custom, sources, where) -> None:
-    """Set each dotted path; a path the chart's schema does not have is an error."""
+def _apply_custom_values(errs, values, schema, custom, sources, where, unchecked: tuple[str, ...] = ()) -> None:
+    """Set each dotted path; a path the chart's schema does not have is an error.
+    Paths under `unchecked` (apps with problems of their own) are skipped."""
     for dotted, value in custom.items():
         here = join_key(where, str(dotted))
         if not isinstance(dotted, str) or not dotted:
             errs.add(here, "expected a dotted path such as global.env.APP_ENV")
+            continue
+        if dotted.startswith(tuple(f"{prefix}." for prefix in unchecked)):
             continue
         parts = dotted.split(".")
         node_schema, node, path = schema, values, ()

@@ -10,7 +10,7 @@ import re
 from functools import cache
 
 from .errors import did_you_mean
-from .loader import type_name
+from .loader import kept_as_text, type_name
 
 _TYPES = {
     "object": lambda v: isinstance(v, dict),
@@ -75,7 +75,7 @@ def check(value, schema: dict, root: dict | None = None, path: tuple = ()) -> li
         return [(path, f"{_show(value)} is not allowed here ({schema.get('description', 'see the schema')})")]
     wanted = schema.get("type")
     if wanted and not _TYPES[wanted](value):
-        return [(path, f"expected {_TYPE_WORDS[wanted]}, got {type_name(value)}")]
+        return [(path, f"expected {_TYPE_WORDS[wanted]}, got {_got(value, wanted)}")]
     errors: list[tuple[tuple, str]] = []
     if wanted == "object":
         errors += _check_object(value, schema, root, path)
@@ -173,6 +173,15 @@ def _describe_any(options: list) -> str:
             word += " like '50%'"
         words.append(word)
     return " or ".join(words)
+
+
+def _got(value, wanted: str) -> str:
+    """The value's type; text that YAML 1.1 would have read as a number or boolean says why it is text."""
+    if isinstance(value, str) and wanted in ("integer", "number", "boolean") and kept_as_text(value):
+        return f"the text {_show(value)} (numbers and booleans are read only in plain form, such as 420, 0.5 or true)"
+    if wanted == "string" and isinstance(value, (bool, int, float)):
+        return f"{type_name(value)} (quote it to keep it as text)"
+    return type_name(value)
 
 
 def _show(value) -> str:

@@ -97,15 +97,25 @@ def test_a_chart_defined_in_two_files_names_the_second(tmp_path):
     assert result.stderr.splitlines() == [f"{two}: charts.web: chart shop-web is also defined in {one}"]
 
 
-@pytest.mark.parametrize("what", ["missing", "directory"])
-def test_unreadable_spec_paths(tmp_path, what):
+def test_a_missing_spec_path(tmp_path):
     path = tmp_path / "nope.yaml"
-    if what == "directory":
-        path.mkdir()
     result = run_cli(path, "--out", tmp_path / "out")
     assert result.returncode == 2
-    reason = "No such file or directory" if what == "missing" else "Is a directory"
-    assert result.stderr.splitlines() == [f"{path}: <document>: cannot read file ({reason})"]
+    assert result.stderr.splitlines() == [f"{path}: <document>: cannot read file (No such file or directory)"]
+
+
+def test_a_folder_stands_for_its_spec_files(tmp_path):
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    result = run_cli(specs, "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"{specs}: <document>: folder has no spec files (.yaml, .yml, .json)"]
+    (specs / "a.yaml").write_text("domain: shop\ncharts: {web: {apps: [cart_api]}}\n")
+    (specs / "b.json").write_text('{"domain": "search", "charts": {"index": {"apps": ["query_api"]}}}')
+    (specs / "notes.txt").write_text("not a spec")
+    result = run_cli(specs, "--out", tmp_path / "out", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out" / "charts").iterdir()) == ["search-index", "shop-web"]
 
 
 def test_bad_input_never_starts_jsii():

@@ -348,3 +348,43 @@ def test_a_bad_schedule_fails_naming_the_key(helm, example_out, value, message):
     chart = chart_dir(example_out, "batch-jobs-chart")
     result = run_helm(helm, "template", "r", chart, "--set", f"batch.apps.nightly_report.schedule={value}", check=False)
     assert result.returncode != 0 and message in result.stderr, result.stderr
+
+
+YAML_11_TEXTS = {"PY_VERSION": "3.10", "COUNTRY": "NO", "TIME": "12:30:00", "OCT": "0755", "SCALE": "1e3", "DAY": "2024-01-01", "FLAG": "on"}
+
+
+def test_plain_text_that_yaml_11_reads_as_numbers_keeps_what_was_written(helm, tmp_path):
+    """`PY_VERSION: 3.10` reaches the container as "3.10", not "3.1" (nor NO as false, 0755 as 493)."""
+    env = "\n".join(f"          {key}: {text}" for key, text in YAML_11_TEXTS.items())
+    spec = tmp_path / "shop.yaml"
+    spec.write_text(
+        "domain: shop\ncharts:\n  web:\n    apps:\n      cart_api:\n        tag: 1.10\n"
+        f"        podLabels: {{release: 2024-01-01}}\n        podAnnotations: {{ratio: 3.10}}\n        env:\n{env}\n"
+    )
+    result = run_cli(spec, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    objects = render(helm, tmp_path / "out" / "charts" / "shop-web")
+    pod = deployment(objects, "shop-web-cart-api")["spec"]["template"]
+    container = pod["spec"]["containers"][0]
+    assert {e["name"]: e["value"] for e in container["env"]} == YAML_11_TEXTS
+    assert container["image"].endswith(":1.10")
+    assert pod["metadata"]["labels"]["release"] == "2024-01-01"
+    assert pod["metadata"]["annotations"]["ratio"] == "3.10"
+
+
+@pytest.mark.parametrize("apps", [["cart_api", "celery_beat"], ["celery_beat"]])
+def test_a_fallback_api_is_routed_only_when_asked(helm, tmp_path, apps):
+    from constructs_lib import build_all, parse_spec
+    from constructs_lib.pipeline import write_outputs
+
+    spec = {"domain": "shop", "charts": {"web": {"apps": apps, "features": {"ingress": True}}}}
+    build = build_all(parse_spec(spec, "spec.yaml"))[0]
+    write_outputs([build], tmp_path)
+    chart = tmp_path / "charts" / "shop-web"
+    default = by_identity([strip_release_fields(o) for o in render(helm, chart)])
+    assert default == by_identity(build.objects)
+    paths = [p["path"] for r in default.get(("Ingress", "shop-web-ingress"), {"spec": {"rules": []}})["spec"]["rules"] for p in r["http"]["paths"]]
+    assert paths == [f"/{a.replace('_', '-')}" for a in apps if a.endswith("api")]
+    asked = by_identity(render(helm, chart, "--set", "shop.apps.celery_beat.ingress.enabled=true"))
+    rules = asked[("Ingress", "shop-web-ingress")]["spec"]["rules"]
+    assert "/celery-beat" in [p["path"] for r in rules for p in r["http"]["paths"]]

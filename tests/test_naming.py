@@ -2,7 +2,7 @@
 
 import pytest
 
-from constructs_lib.naming import API, PROCESSOR, detect_type, resource_name
+from constructs_lib.naming import API, FALLBACK, PROCESSOR, choose_type, detect_type, resource_name
 
 DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
@@ -28,6 +28,23 @@ DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 )
 def test_detect_type(app, expected):
     assert detect_type(app) == expected
+
+
+@pytest.mark.parametrize(
+    ("app", "reason", "routed"),
+    [
+        ("worker_dal_api", "name ends in api", True),
+        ("email-worker", "name has the word worker", False),
+        ("status_processor", "name has the word processor", False),
+        ("api_server", "name has the word api", True),
+        ("celery_beat", FALLBACK, False),
+        ("workerbee", FALLBACK, False),
+    ],
+)
+def test_the_type_says_how_it_was_decided(app, reason, routed):
+    choice = choose_type(app)
+    assert (choice.reason, choice.routed) == (reason, routed)
+    assert choose_type(app, "job").reason == "type written"
 
 
 @pytest.mark.parametrize(

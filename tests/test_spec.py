@@ -257,3 +257,42 @@ def test_replicas_written_next_to_autoscaling_become_its_floor(settings, floor):
 def test_replicas_above_the_autoscaling_ceiling_name_the_key():
     found = problems({"domain": "shop", "charts": {"web": {"features": {"hpa": True}, "apps": {"cart_api": {"replicas": 20}}}}})
     assert found == [("charts.web.apps.cart_api.replicas", "minReplicas must not exceed maxReplicas")]
+
+
+def test_an_api_by_fallback_gets_no_ingress_path_unless_asked():
+    model = chart({"cart_api": None, "celery_beat": None, "api_server": None, "asked": {"ingress": {"path": "/asked"}}}, features={"ingress": True})
+    apps = model.values["shop"]["apps"]
+    assert {key: apps[key]["ingress"]["enabled"] for key in apps} == {"cart_api": True, "celery_beat": False, "api_server": True, "asked": True}
+    assert {app.key: app.type_reason for app in model.apps} == {
+        "cart_api": "name ends in api",
+        "celery_beat": "fallback: the name matches no rule",
+        "api_server": "name has the word api",
+        "asked": "fallback: the name matches no rule",
+    }
+    typed = chart({"celery_beat": {"type": "api"}}, features={"ingress": True})
+    assert typed.values["shop"]["apps"]["celery_beat"]["ingress"]["enabled"] is True
+    assert typed.apps[0].type_reason == "type written"
+
+
+def test_every_problem_of_a_spec_is_reported_in_one_run():
+    """A chart-level typo used to hide the apps' typos until the next run."""
+    found = problems(
+        {
+            "domain": "shop",
+            "charts": {
+                "web": {
+                    "featurs": {"pdb": True},
+                    "apps": {"a_api": {"replcas": 3, "helthPath": "/x", "autoscaling": 5}, "b": {"type": "jbo"}},
+                    "custom_values": {"shop.apps.b.replicas": 1, "shop.apps.a_api.nope": 2},
+                }
+            },
+        }
+    )
+    assert [key for key, _ in found] == [
+        "charts.web.apps.a_api.autoscaling",
+        "charts.web.apps.a_api.helthPath",
+        "charts.web.apps.a_api.replcas",
+        "charts.web.apps.b.type",
+        'charts.web.custom_values."shop.apps.a_api.nope"',
+        "charts.web.featurs",
+    ]

@@ -1,6 +1,7 @@
 """Synthesized manifests: the seed's counts, strict Kubernetes schemas, golden files."""
 
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -86,23 +87,29 @@ def test_every_example_has_a_golden_file(example_builds):
     assert {p.name for p in GOLDEN.glob("*.k8s.yaml")} == {f"{n}.k8s.yaml" for n in EXAMPLE_CHARTS}
 
 
-def test_cdk8s_cli_synth_writes_manifests_only(tmp_path):
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_cdk8s_synth_and_main_share_dist_and_neither_deletes_the_other(tmp_path):
+    """cdk8s empties its output folder: it owns dist/manifests, where main.py writes the same files."""
     cli = ROOT / "node_modules" / ".bin" / "cdk8s"
     if not cli.exists():
         pytest.skip("cdk8s CLI not installed: run scripts/setup.sh")
-    # cdk8s.yaml runs `python main.py`: the project's Python must come first on PATH.
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(
-        [str(cli), "synth", "--no-check-upgrade", "--output", str(tmp_path / "out")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+    project = tmp_path / "project"  # a checkout of its own, so the test never touches ROOT/dist
+    project.mkdir()
+    for name in ("main.py", "cdk8s.yaml", "constructs_lib", "imports", "charts_spec", "scripts"):
+        (project / name).symlink_to(ROOT / name)
+    (project / ".venv").symlink_to(sys.prefix)  # the project's Python, as scripts/setup.sh makes it
+    main = subprocess.run([sys.executable, "main.py", "--quiet"], cwd=project, capture_output=True, text=True, timeout=300)
+    assert main.returncode == 0, main.stderr
+    dist = project / "dist"
+    charts, packages = _files(dist / "charts"), _files(dist / "packages")
+    # A bare PATH: the app (scripts/cdk8s-app) finds the project's Python by itself.
+    env = {**os.environ, "PATH": f"{Path(shutil.which('node')).parent}{os.pathsep}/usr/bin{os.pathsep}/bin"}
+    result = subprocess.run([str(cli), "synth", "--no-check-upgrade"], cwd=project, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr
     assert "error" not in result.stderr.lower()
-    written = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert written == sorted(p.name for p in GOLDEN.glob("*.k8s.yaml"))
-    for path in (tmp_path / "out").iterdir():
-        assert path.read_text() == (GOLDEN / path.name).read_text()
+    assert sorted(p.name for p in dist.iterdir()) == ["charts", "manifests", "packages"]
+    assert _files(dist / "charts") == charts and _files(dist / "packages") == packages
+    assert _files(dist / "manifests") == {p.name: p.read_bytes() for p in GOLDEN.glob("*.k8s.yaml")}

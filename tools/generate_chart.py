@@ -3,7 +3,7 @@
     python3 generate_chart.py --label //pkg:target --spec S.json (--main main.py | --generator EXE)
         --package OUT.tgz --chart-dir OUT_DIR --manifest OUT.k8s.yaml
 
-Runs `python main.py S.json --out SCRATCH` with the interpreter running this
+Runs `python main.py S.json --out SCRATCH --quiet` with the interpreter running this
 script (or the given generator executable), then copies the one chart it wrote
 to the paths Bazel declared. Sets what jsii needs inside a sandbox: a writable
 HOME, TMPDIR and jsii package cache (unless JSII_RUNTIME_PACKAGE_CACHE_ROOT is
@@ -78,7 +78,7 @@ def main() -> int:
     scratch = Path(os.path.abspath(tempfile.mkdtemp(prefix=".ehc-", dir=args.package.parent)))
     try:
         out = scratch / "out"
-        result = subprocess.run([*command, str(args.spec), "--out", str(out)], env=_environment(scratch), check=False)
+        result = subprocess.run([*command, str(args.spec), "--out", str(out), "--quiet"], env=_environment(scratch), check=False)
         if result.returncode != 0:
             print(f"{args.label}: the generator failed (exit {result.returncode}) on {args.spec}", file=sys.stderr)
             return result.returncode
