@@ -7,20 +7,42 @@ import json
 from .model import ChartModel
 from .validate import resolve
 
+K8S_REF = "#/definitions/k8s."
+# Our trimmed variants of a Kubernetes type, by the type they are.
+K8S_NAMES = {"PodSpecExtra": "PodSpec", "ContainerExtra": "Container", "InitContainer": "Container", "Sidecar": "Container"}
+
 
 def _rows(schema: dict, root: dict, values, prefix: str):
-    schema = resolve(schema, root)
-    props = schema.get("properties")
-    if schema.get("type") == "object" and props:
-        for key, sub in props.items():
-            child = values.get(key) if isinstance(values, dict) else None
-            yield from _rows(sub, root, child, f"{prefix}.{key}" if prefix else key)
-        return
-    kind = schema.get("type") or ("enum" if "enum" in schema else "int or percent")
-    if "enum" in schema:
-        kind = " \\| ".join(f"`{v}`" for v in schema["enum"])
+    """One row per leaf; a Kubernetes sub-object is one row (its fields are the API reference's)."""
+    if not schema.get("$ref", "").startswith(K8S_REF):
+        schema = {**resolve(schema, root), **{k: v for k, v in schema.items() if k == "description"}}
+        props = schema.get("properties")
+        if schema.get("type") == "object" and props:
+            for key, sub in props.items():
+                child = values.get(key) if isinstance(values, dict) else None
+                yield from _rows(sub, root, child, f"{prefix}.{key}" if prefix else key)
+            return
     default = "" if values is None else f"`{_short(values)}`"
-    yield f"| `{prefix}` | {kind} | {default} | {schema.get('description', '')} |"
+    yield f"| `{prefix}` | {type_words(schema, root)} | {default} | {schema.get('description', '')} |"
+
+
+def type_words(schema: dict, root: dict) -> str:
+    """What a value of this schema is, for a person: `integer`, `list of Kubernetes Volume`, ..."""
+    ref = schema.get("$ref", "")
+    if ref.startswith(K8S_REF):
+        name = ref.removeprefix(K8S_REF)
+        return f"Kubernetes {K8S_NAMES.get(name, name)}"
+    schema = resolve(schema, root)
+    if "enum" in schema:
+        return " \\| ".join(f"`{v if isinstance(v, str) else json.dumps(v)}`" for v in schema["enum"])
+    if "anyOf" in schema:
+        words = dict.fromkeys(type_words(option, root) for option in schema["anyOf"])
+        return " or ".join(words)
+    if schema.get("type") == "array" and schema.get("items"):
+        return f"list of {type_words(schema['items'], root)}"
+    if schema.get("type") == "object" and isinstance(schema.get("additionalProperties"), dict):
+        return f"map of {type_words(schema['additionalProperties'], root)}"
+    return schema.get("type", "any")
 
 
 def _short(value) -> str:

@@ -157,9 +157,6 @@ def _app_rules(chart: ChartModel) -> list[str]:
         + _fail("%v.tolerations[%v].tolerationSeconds", rules.SECONDS_WITHOUT_NOEXECUTE, "$where", "$i")
         + "{{ end }}",
         "{{- end }}",
-        '{{- if and (hasKey $app "metrics") (hasKey $app "port") (eq (toString $app.metrics.port) (toString $app.port)) }}'
-        + _fail("%v.metrics.port", rules.PORT_CLASH, "$where", "$app.port")
-        + "{{ end }}",
         *_pod_rules(),
         "{{- end }}",
         "{{- end }}",

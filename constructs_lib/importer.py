@@ -152,7 +152,15 @@ class Workload:
 
     @property
     def metrics_port(self) -> int | None:
-        return None if self.type in RUNS else self.container_port("metrics")
+        """The `metrics` container port, else the port the prometheus.io annotations scrape
+        when the container has it (metrics served on the app port)."""
+        if self.type in RUNS:
+            return None
+        annotations = _map(self.pod, "metadata", "annotations")
+        scraped = annotations.get("prometheus.io/port") if annotations.get("prometheus.io/scrape") == "true" else None
+        numbers = [p.get("containerPort") for p in _items(self.container, "ports")]
+        on_a_port = isinstance(scraped, str) and scraped.isdigit() and int(scraped) in numbers
+        return self.container_port("metrics") or (int(scraped) if on_a_port else None)
 
     @property
     def metrics_path(self) -> str | None:
@@ -480,6 +488,7 @@ def _network_policy_rules(w: Workload) -> dict:
     """The source policy's rules beyond those the chart writes itself (with the default peers)."""
     same_chart = [{"podSelector": {"matchLabels": {PART_OF: _map(w.pod, "metadata", "labels").get(PART_OF)}}}]
     own_ingress = [{"from": same_chart}, *(port_rule(NETWORK_POLICY_DEFAULTS[k], port) for k, port in PEER_PORTS)]
+    own_ingress.append(port_rule(NETWORK_POLICY_DEFAULTS["metricsFrom"], "http"))  # metrics on the app port
     spec = _map(w.network_policy, "spec")
     return {
         "ingress": [r for r in _items(spec, "ingress") if r not in own_ingress],

@@ -67,6 +67,13 @@ class App:
     def has_health(self) -> bool:
         return "healthPath" in self.values
 
+    @property
+    def metrics_port_name(self) -> str:
+        """The port Prometheus scrapes: `http` when metrics are served on the app port
+        (prometheus-fastapi-instrumentator, django-prometheus), else the own `metrics` port."""
+        shared = self.has_health and "metrics" in self.values and self.values["metrics"]["port"] == self.values["port"]
+        return "http" if shared else "metrics"
+
     def feature_on(self, key: str) -> bool:
         """Whether an optional block (podDisruptionBudget, autoscaling, ingress, metrics,
         serviceAccount, networkPolicy) switches its object on."""

@@ -1,4 +1,5 @@
-"""OptionalServiceMonitor: a prometheus-operator ServiceMonitor for an api's metrics port.
+"""OptionalServiceMonitor: a prometheus-operator ServiceMonitor for an api's metrics port
+(its `http` port when metrics are served there).
 
 The class comes from `cdk8s import` of imports/crds/servicemonitor.yaml (scripts/import-crds.sh).
 """
@@ -14,6 +15,7 @@ from .bindings import BoundConstruct, Value
 from .labels import app_labels, selector_labels
 from .naming import dashed
 from .optional import target_app
+from .pod_bindings import METRICS_PORT_NAME
 
 SCRAPE_INTERVAL = "30s"
 
@@ -34,7 +36,7 @@ class OptionalServiceMonitor(BoundConstruct):
                 selector=monitoring.ServiceMonitorSpecSelector(match_labels=selector_labels(app)),
                 endpoints=[
                     monitoring.ServiceMonitorSpecEndpoints(
-                        port="metrics",
+                        port=app.metrics_port_name,
                         path=app.values["metrics"]["path"],
                         interval=SCRAPE_INTERVAL,
                     )
@@ -48,5 +50,8 @@ class OptionalServiceMonitor(BoundConstruct):
             template=f"{dashed(app.key)}-servicemonitor.yaml",
             app_key=app.key,
             guard="and $app.enabled $app.metrics.enabled",
-            bindings={("spec", "endpoints", 0, "path"): Value("$app.metrics.path")},
+            bindings={
+                ("spec", "endpoints", 0, "path"): Value("$app.metrics.path"),
+                ("spec", "endpoints", 0, "port"): Value(METRICS_PORT_NAME),
+            },
         )

@@ -21,6 +21,7 @@ from .labels import app_labels, selector_labels
 from .model import App, ChartContext, ChartModel
 from .naming import API, dashed
 from .optional import target_app
+from .pod_bindings import METRICS_PORT_NAME
 
 PART_OF = "app.kubernetes.io/part-of"
 PEER_PORTS = (("ingressFrom", "http"), ("metricsFrom", "metrics"))  # chart-level peers and the port each reaches
@@ -63,7 +64,7 @@ def network_policy_spec(chart: ChartContext | ChartModel, app: App, peers: dict)
     if _routed(chart, app) and peers["ingressFrom"]:
         ingress.append(port_rule(peers["ingressFrom"], "http"))
     if app.feature_on("metrics") and peers["metricsFrom"]:
-        ingress.append(port_rule(peers["metricsFrom"], "metrics"))
+        ingress.append(port_rule(peers["metricsFrom"], app.metrics_port_name))
     ingress += own["ingress"]
     spec: dict = {"podSelector": {"matchLabels": selector_labels(app)}, "policyTypes": ["Ingress"]}
     if ingress:
@@ -83,17 +84,14 @@ def _ingress_lines(chart: ChartContext | ChartModel, app: App) -> tuple[str, ...
     lines = ["{{- $rules := list }}"]
     if app.type == API:
         lines.append(f'{{{{- $rules = append $rules (dict "from" {_literal(_same_chart(chart))}) }}}}')
-    port_rule = '(dict "from" $netpol.{peers} "ports" (list (dict "port" "{port}" "protocol" "TCP")))'
+    port_rule = '(dict "from" $netpol.{peers} "ports" (list (dict "port" {port} "protocol" "TCP")))'
     if "ingress" in app.values:
-        lines.append(
-            "{{- if and $ingress.enabled $app.ingress.enabled $netpol.ingressFrom }}"
-            f"{{{{ $rules = append $rules {port_rule.format(peers='ingressFrom', port='http')} }}}}{{{{ end }}}}"
-        )
+        rule = port_rule.format(peers="ingressFrom", port='"http"')
+        when = "and $ingress.enabled $app.ingress.enabled $netpol.ingressFrom"
+        lines.append(f"{{{{- if {when} }}}}{{{{ $rules = append $rules {rule} }}}}{{{{ end }}}}")
     if "metrics" in app.values:
-        lines.append(
-            "{{- if and $app.metrics.enabled $netpol.metricsFrom }}"
-            f"{{{{ $rules = append $rules {port_rule.format(peers='metricsFrom', port='metrics')} }}}}{{{{ end }}}}"
-        )
+        rule = port_rule.format(peers="metricsFrom", port=METRICS_PORT_NAME if app.has_health else '"metrics"')
+        lines.append(f"{{{{- if and $app.metrics.enabled $netpol.metricsFrom }}}}{{{{ $rules = append $rules {rule} }}}}{{{{ end }}}}")
     return (
         *lines,
         "{{- $rules = concat $rules $app.networkPolicy.ingress }}",

@@ -103,6 +103,24 @@ def extra_fields_lines(expr: str) -> tuple[str, ...]:
     return (f"{{{{- with {expr} }}}}", "{{- toYaml . | nindent @HERE@ }}", "{{- end }}")
 
 
+# Metrics on the app port (e.g. FastAPI's instrumentator) share the http port: no second port.
+METRICS_SHARED = "(eq (toString $app.metrics.port) (toString $app.port))"
+METRICS_PORT_NAME = f'(ternary "http" "metrics" {METRICS_SHARED})'
+METRICS_SERVICE_PORT_LINES = (
+    f"{{{{- if not {METRICS_SHARED} }}}}",
+    "- name: metrics",
+    "  port: {{ $app.metrics.port | toJson }}",
+    "  protocol: TCP",
+    "  targetPort: metrics",
+    "{{- end }}",
+)
+METRICS_CONTAINER_PORT_LINES = (
+    f"{{{{- if not {METRICS_SHARED} }}}}",
+    "- containerPort: {{ $app.metrics.port | toJson }}",
+    "  name: metrics",
+    "  protocol: TCP",
+    "{{- end }}",
+)
 CONTAINER_PORT_LINES = (
     "{{- range $app.ports }}",
     "- containerPort: {{ .port | toJson }}",
@@ -236,7 +254,8 @@ def pod_annotations_expr(app: App) -> str:
 
 
 def pod_bindings(app: App, builtin_volumes: int, host_affinity: dict) -> dict:
-    own_ports = int(app.has_health) + int("metrics" in app.values)
+    shareable = app.has_health and "metrics" in app.values  # the metrics port comes and goes with metrics.port
+    own_ports = int(app.has_health) + int("metrics" in app.values and app.metrics_port_name == "metrics")
     c = ("spec", "containers", 0)
     bindings: dict = {
         ("metadata", "annotations"): WithValue(pod_annotations_expr(app)),
@@ -257,15 +276,17 @@ def pod_bindings(app: App, builtin_volumes: int, host_affinity: dict) -> dict:
         (*c, "resources"): Value("$app.resources"),
         (*c, "securityContext"): Value("$app.securityContext"),
         (*c, "volumeMounts"): Tail(builtin_volumes, USER_MOUNT_LINES),
-        (*c, "ports"): Tail(own_ports, CONTAINER_PORT_LINES, when="$app.ports"),
+        (*c, "ports"): Tail(1, METRICS_CONTAINER_PORT_LINES + CONTAINER_PORT_LINES)
+        if shareable
+        else Tail(own_ports, CONTAINER_PORT_LINES, when="$app.ports"),
     }
     if "configFiles" in app.values:
         bindings[(*c, "volumeMounts", 1, "mountPath")] = Value("$app.configMountPath")
     if app.has_health:
         bindings[(*c, "ports", 0, "containerPort")] = Value("$app.port")
     bindings.update({(*c, f"{name}Probe"): Raw(probe_lines(app, name)) for name in PROBE_TIMINGS})
-    if "metrics" in app.values:
-        bindings[(*c, "ports", 1 if app.has_health else 0, "containerPort")] = Value("$app.metrics.port")
+    if "metrics" in app.values and not shareable:
+        bindings[(*c, "ports", 0, "containerPort")] = Value("$app.metrics.port")
     bindings[("spec", "topologySpreadConstraints")] = Raw(spread_lines(app))
     bindings[("spec", "terminationGracePeriodSeconds")] = Raw(GRACE_LINES)
     bindings.update({("spec", key): WithValue(f"$app.{key}") for key in PLAIN_POD_FIELDS})

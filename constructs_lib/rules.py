@@ -10,7 +10,10 @@ from .model import ChartModel
 from .schema import PROBE_HANDLERS
 
 # Messages shared with the validation template ({name} fields become %v there).
-BOTH_BOUNDS = "set either minAvailable or maxUnavailable, not both"
+BOTH_BOUNDS = (
+    "set either minAvailable or maxUnavailable, not both; "
+    "to replace a minAvailable the chart's values set, also set it to null (--set …minAvailable=null)"
+)
 BLOCKING_MIN = "minAvailable {value} with {floor} pod(s) would block every node drain; use a lower value or maxUnavailable"
 BLOCKING_MAX = "maxUnavailable 0 would block every node drain"
 MIN_OVER_MAX = "minReplicas must not exceed maxReplicas"
@@ -21,7 +24,6 @@ ESCALATION_NEEDED = "must be true while privileged is true or CAP_SYS_ADMIN is a
 EXISTS_WITH_VALUE = "must be empty when operator is Exists"
 EQUAL_WITHOUT_KEY = "must be set when operator is Equal"
 SECONDS_WITHOUT_NOEXECUTE = "is only allowed with effect NoExecute"
-PORT_CLASH = "metrics port {port} is the same as the app port"
 RESERVED_VOLUME = "volume name {name} is the chart's own (tmp, config); choose another"
 DUPLICATE_VOLUME = "volume name {name} is used twice"
 UNKNOWN_VOLUME = "mounts volume {name}, which the pod does not have"
@@ -92,9 +94,6 @@ def app_problems(values: dict) -> list[tuple[tuple, str]]:
             problems.append((("tolerations", index, "key"), EQUAL_WITHOUT_KEY))
         if "tolerationSeconds" in toleration and toleration.get("effect") != "NoExecute":
             problems.append((("tolerations", index, "tolerationSeconds"), SECONDS_WITHOUT_NOEXECUTE))
-    metrics = values.get("metrics")
-    if metrics and "port" in values and metrics["port"] == values["port"]:
-        problems.append((("metrics", "port"), PORT_CLASH.format(port=metrics["port"])))
     return problems + _pod_problems(values)
 
 

@@ -242,8 +242,8 @@ _QUANTITIES = obj(
 
 _CAPABILITIES = obj(
     {
-        "add": {"type": "array", "items": {"type": "string"}},
-        "drop": {"type": "array", "items": {"type": "string"}},
+        "add": {"type": "array", "items": {"type": "string"}, "description": "Linux capabilities to add, e.g. NET_BIND_SERVICE"},
+        "drop": {"type": "array", "items": {"type": "string"}, "description": "Linux capabilities to drop (default ALL)"},
     }
 )
 
@@ -271,7 +271,8 @@ POD_SECURITY = obj(
             "anyOf": [
                 obj({"type": {"enum": ["RuntimeDefault", "Unconfined"]}}, required=("type",)),
                 obj({"type": {"enum": ["Localhost"]}, "localhostProfile": {"type": "string", "minLength": 1}}, required=("type", "localhostProfile")),
-            ]
+            ],
+            "description": "Seccomp filter: {type: RuntimeDefault}, Unconfined, or Localhost with localhostProfile",
         },
     },
     description="Pod securityContext (merged over the safe defaults)",

@@ -20,7 +20,7 @@ from .kplus_json import add, kplus_enum, remove, typed, typed_field
 from .labels import app_labels, selector_labels
 from .model import App, ChartContext, app_names
 from .naming import API, CRONJOB, HASH_LEN, JOB, PROCESSOR, dashed, short_hash
-from .pod_bindings import POD_VARIABLES, SERVICE_PORT_LINES
+from .pod_bindings import METRICS_SERVICE_PORT_LINES, POD_VARIABLES, SERVICE_PORT_LINES
 from .policy import policy_annotations
 from .props import ApiProps, CronJobProps, JobProps, ProcessorProps, WorkloadProps, make_props, to_values
 from .schema import CRONJOB_KEYS
@@ -157,11 +157,11 @@ class ApiService(_DeploymentService):
         app = self.app
         ports = [kplus.ServicePort(port=app.values["port"], name="http", target_port=app.values["port"], protocol=kplus.Protocol.TCP)]
         bindings = {("spec", "ports", 0, "port"): Value("$app.port")}
-        if "metrics" in app.values:
+        if "metrics" in app.values and app.metrics_port_name == "metrics":
             port = app.values["metrics"]["port"]
             ports.append(kplus.ServicePort(port=port, name="metrics", target_port=port, protocol=kplus.Protocol.TCP))
-            bindings[("spec", "ports", 1, "port")] = Value("$app.metrics.port")
-        bindings[("spec", "ports")] = Tail(len(ports), SERVICE_PORT_LINES)
+        metrics_lines = METRICS_SERVICE_PORT_LINES if "metrics" in app.values else ()
+        bindings[("spec", "ports")] = Tail(1, metrics_lines + SERVICE_PORT_LINES)
         exposed = [p for p in app.values["ports"] if p.get("expose", True)]
         ports += [
             kplus.ServicePort(port=p["port"], name=p["name"], target_port=p["port"], protocol=kplus.Protocol[p.get("protocol", "TCP")])

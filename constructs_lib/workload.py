@@ -165,7 +165,7 @@ def pod_props(scope: Construct, chart: ChartContext, app: App) -> tuple[dict, kp
     ports = []
     if app.has_health:
         ports.append(kplus.ContainerPort(number=values["port"], name="http", protocol=kplus.Protocol.TCP))
-    if "metrics" in values:
+    if "metrics" in values and app.metrics_port_name == "metrics":
         ports.append(kplus.ContainerPort(number=values["metrics"]["port"], name="metrics", protocol=kplus.Protocol.TCP))
     ports += [kplus.ContainerPort(number=p["port"], name=p["name"], protocol=kplus.Protocol[p.get("protocol", "TCP")]) for p in values["ports"]]
     env = merged_env(chart, app)

@@ -7,6 +7,8 @@ import pytest
 import yaml
 from conftest import EXAMPLE_CHARTS, by_identity, extra_identities, render, run_cli, run_helm, strip_release_fields
 
+from constructs_lib.defaults import NETWORK_POLICY_DEFAULTS
+
 MANMAN = "manman-production-chart"
 
 
@@ -139,6 +141,18 @@ def test_big_numbers_render_as_integers(helm, example_out, tmp_path):
     assert deployment(objects, "manman-production-chart-status-processor")["spec"]["replicas"] == 1000
 
 
+def test_a_pdb_bound_from_the_spec_is_replaced_by_setting_it_to_null(helm, example_out):
+    chart = chart_dir(example_out, "myapp-prod-chart")
+    switch = ["--set", "myapp.apps.api_server.podDisruptionBudget.maxUnavailable=1"]
+    refused = run_helm(helm, "template", "r", chart, *switch, check=False)
+    assert refused.returncode != 0
+    assert "myapp.apps.api_server.podDisruptionBudget.minAvailable: set either minAvailable or maxUnavailable, not both" in refused.stderr
+    assert "(--set …minAvailable=null)" in refused.stderr
+    objects = render(helm, chart, *switch, "--set", "myapp.apps.api_server.podDisruptionBudget.minAvailable=null")
+    pdb = by_identity(objects)[("PodDisruptionBudget", "myapp-prod-chart-api-server-pdb")]
+    assert pdb["spec"]["maxUnavailable"] == 1 and "minAvailable" not in pdb["spec"]
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -255,6 +269,44 @@ def test_metrics_knob_drives_annotations_port_and_servicemonitor(helm, example_o
     off = by_identity(render(helm, chart, "--set", "demo.apps.hello_api.metrics.enabled=false"))
     assert ("ServiceMonitor", "demo-api-chart-hello-api-monitor") not in off
     assert "annotations" not in off[("Deployment", "demo-api-chart-hello-api")]["spec"]["template"]["metadata"]
+
+
+def _metrics_ports(objects: dict, app: str, prefix: str) -> tuple:
+    """(container port names, Service port names, ServiceMonitor port, NetworkPolicy metrics-rule ports) of one api."""
+    pod = objects[("Deployment", f"{prefix}-{app}")]["spec"]["template"]
+    rules = objects[("NetworkPolicy", f"{prefix}-{app}-netpol")]["spec"]["ingress"]
+    return (
+        [p["name"] for p in pod["spec"]["containers"][0]["ports"]],
+        [p["name"] for p in objects[("Service", f"{prefix}-{app}-service")]["spec"]["ports"]],
+        objects[("ServiceMonitor", f"{prefix}-{app}-monitor")]["spec"]["endpoints"][0]["port"],
+        [p["port"] for r in rules if r.get("from") == NETWORK_POLICY_DEFAULTS["metricsFrom"] for p in r["ports"]],
+        pod["metadata"]["annotations"]["prometheus.io/port"],
+    )
+
+
+@pytest.mark.parametrize("written", [8000, 9090])
+def test_metrics_on_the_app_port_share_it_both_ways(helm, tmp_path, written):
+    """prometheus-fastapi-instrumentator serves /metrics on the app port: no second port, the scrape targets http."""
+    import kubernetes_validate
+
+    from constructs_lib import build_all, parse_spec
+    from constructs_lib.pipeline import write_outputs
+
+    features = {"metrics": True, "networkPolicy": True}
+    spec = {"domain": "shop", "charts": {"web": {"features": features, "apps": {"cart_api": {"metrics": {"port": written}}}}}}
+    build = build_all(parse_spec(spec, "spec.yaml"))[0]
+    write_outputs([build], tmp_path)
+    chart = tmp_path / "charts" / "shop-web"
+    default = by_identity([strip_release_fields(o) for o in render(helm, chart)])
+    assert default == by_identity(build.objects)
+    shared = ["http"], ["http"], "http", ["http"], "8000"
+    separate = ["http", "metrics"], ["http", "metrics"], "metrics", ["metrics"], "9090"
+    assert _metrics_ports(default, "cart-api", "shop-web") == (shared if written == 8000 else separate)
+    flipped = by_identity(render(helm, chart, "--set", f"shop.apps.cart_api.metrics.port={17090 - written}"))
+    assert _metrics_ports(flipped, "cart-api", "shop-web") == (separate if written == 8000 else shared)
+    for obj in flipped.values():
+        if obj["kind"] != "ServiceMonitor":
+            kubernetes_validate.validate(obj, "1.29", strict=True)
 
 
 def _switch_spec(on: bool) -> dict:
@@ -388,3 +440,33 @@ def test_a_fallback_api_is_routed_only_when_asked(helm, tmp_path, apps):
     asked = by_identity(render(helm, chart, "--set", "shop.apps.celery_beat.ingress.enabled=true"))
     rules = asked[("Ingress", "shop-web-ingress")]["spec"]["rules"]
     assert "/celery-beat" in [p["path"] for r in rules for p in r["http"]["paths"]]
+
+
+def test_every_row_of_each_charts_values_table_has_a_type_and_a_description(example_builds):
+    from constructs_lib import parse_spec
+    from constructs_lib.chart_readme import chart_readme
+
+    every_shape = {
+        "domain": "shop",
+        "charts": {
+            "all": {
+                "features": {"pdb": True, "hpa": True, "ingress": True, "metrics": True, "networkPolicy": True},
+                "apps": {
+                    "cart_api": {"configFiles": {"a.yaml": "x"}},
+                    "mail_worker": {"healthPath": "/h", "port": 8080, "metrics": {"enabled": True}},
+                    "cleanup": {"type": "job"},
+                    "nightly": {"type": "cronjob", "schedule": "@daily"},
+                },
+            }
+        },
+    }
+    models = [b.model for b in example_builds.values()] + parse_spec(every_shape, "spec.yaml")
+    checked = 0
+    for model in models:
+        table = chart_readme(model).split("## Values", 1)[1]
+        for row in (line for line in table.splitlines() if line.startswith("| `")):
+            cells = [c.strip() for c in row.strip("|").replace("\\|", "/").split("|")]
+            assert len(cells) == 4 and cells[1] and cells[3], (model.name, row)
+            assert cells[1] != "any", (model.name, row)
+            checked += 1
+    assert checked > 500

@@ -128,7 +128,6 @@ def test_duplicate_ingress_paths_are_errors():
         ({"securityContext": {"privileged": True}}, "securityContext.allowPrivilegeEscalation", "must be true while privileged"),
         ({"tolerations": [{"operator": "Exists", "value": "x"}]}, "tolerations[0].value", "must be empty when operator is Exists"),
         ({"tolerations": [{"key": "k", "tolerationSeconds": 5}]}, "tolerations[0].tolerationSeconds", "only allowed with effect NoExecute"),
-        ({"metrics": {"port": 8000}}, "metrics.port", "metrics port 8000 is the same as the app port"),
         ({"nodeSelector": {"disk": "x_"}}, "nodeSelector.disk", "does not match"),
         ({"ingress": {"path": "/a//b"}}, "ingress.path", "not allowed"),
         ({"podSecurityContext": {"seccompProfile": {"type": "Localhost"}}}, "podSecurityContext.seccompProfile", "expected"),
