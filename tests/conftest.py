@@ -116,3 +116,29 @@ def run_cli(*args, cwd: Path = ROOT, env: dict | None = None, timeout: int = 300
         env={**os.environ, **(env or {})},
         timeout=timeout,
     )
+
+
+# --- what was not tested ------------------------------------------------------------
+# A skip means a tool (helm, checkov, kube-score, Bazel, the control plane, the cdk8s
+# CLI) was missing. Locally that is allowed and said in one line per reason; in CI
+# (`.ci/run` sets CI=true) any skip fails the run, whatever guard let it through.
+_SKIPS: dict[str, list[str]] = {}
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _SKIPS.setdefault(reason.removeprefix("Skipped: "), []).append(report.nodeid)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("CI") and _SKIPS and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    total = sum(len(ids) for ids in _SKIPS.values())
+    terminalreporter.write_line(f"not tested: {total} skipped" + (" (CI: a skip fails the run)" if os.environ.get("CI") and total else ""))
+    for reason, ids in sorted(_SKIPS.items()):
+        terminalreporter.write_line(f"  {len(ids)} skipped: {reason}")

@@ -10,6 +10,7 @@ so these runs do not start jsii and take about 0.2 s each.
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
@@ -193,3 +194,14 @@ def test_internal_error_through_the_cli_has_no_traceback(tmp_path):
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("internal error: ") and lines[0].endswith("(rerun with --debug for the traceback)")
     assert out.read_text() == "not a directory"
+
+
+def test_a_python_without_the_projects_packages_says_how_to_set_up(tmp_path):
+    """`cdk8s synth` on a bare machine runs main.py with whatever python3 there is."""
+    env = {**os.environ, "EHCF_NO_REEXEC": "1"}  # -S (no site-packages) must survive: no -O re-exec
+    result = subprocess.run([sys.executable, "-S", str(ROOT / "main.py"), "--out", str(tmp_path)], capture_output=True, text=True, env=env)
+    assert result.returncode == 3
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("yaml, cdk8s, cdk8s_plus_28, kubernetes_validate not installed for ")
+    assert line.endswith(": run scripts/setup.sh, then use .venv/bin/python")
+    assert not list(tmp_path.iterdir())

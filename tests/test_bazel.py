@@ -24,13 +24,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import HELMS, tool
 
 pytestmark = [pytest.mark.bazel, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parent.parent
 STUBS = REPO / "tests" / "bazel_stubs"
 BAZEL = shutil.which("bazel")
-HELMS = [REPO / ".tools" / "bin" / "helm3", REPO / ".tools" / "bin" / "helm4"]
 # The in-repo examples and the spec file each mirrors.
 EXAMPLE_SPECS = ("demo", "manman", "myapp", "batch")
 
@@ -88,8 +88,8 @@ class Bazel:
 
 
 def _helm_test_env() -> list[str]:
-    found = [str(h) for h in HELMS if os.access(h, os.X_OK)]
-    return [f"--test_env=HELM={':'.join(found)}"] if found else []
+    """Both helms for the chart tests; they fail without one (conftest.tool fails or skips first)."""
+    return [f"--test_env=HELM={':'.join(str(tool(name)) for name in HELMS)}"]
 
 
 # --- the seed's manman snippet, in a workspace of its own ----------------------
@@ -385,10 +385,13 @@ def test_example_chart_tests_pass(examples_built, repo_bazel):
     for test in tests:
         assert f"//examples:{test}" in result.stderr + result.stdout
     output = result.stdout + result.stderr
-    if _helm_test_env():
-        assert output.count("lint --strict and template") == 2 * len(tests), output[-3000:]
-    else:
-        assert "SKIPPED: no helm binary" in output
+    assert output.count("lint --strict and template") == 2 * len(tests), output[-3000:]
+
+
+def test_a_chart_test_without_helm_fails(examples_built, repo_bazel):
+    result = repo_bazel.run("test", "//examples:demo_api_chart_test", "--test_output=errors", "--test_env=PATH=/usr/bin:/bin", check=False)
+    assert result.returncode != 0
+    assert "FAIL //examples:demo_api_chart: no helm binary" in result.stdout + result.stderr
 
 
 # --- from another workspace ----------------------------------------------------------

@@ -6,8 +6,8 @@
 # directory's files. With helm: `helm lint --strict` and `helm template` with
 # every helm found: $HELM (one path, or several separated by ':'; pass it with
 # --test_env=HELM=/path/to/helm3:/path/to/helm4), else helm, helm3 and helm4
-# on the test's PATH. Without any helm the helm checks are skipped, said so on
-# the output and in test.xml; set EHC_REQUIRE_HELM=1 to make that a failure.
+# on the test's PATH. Without any helm the test fails: a chart test that did not
+# run helm has not tested the chart.
 set -euo pipefail
 
 package="%PACKAGE%"
@@ -42,19 +42,7 @@ else
 fi
 
 if [[ ${#helms[@]} -eq 0 ]]; then
-  message="no helm binary (set --test_env=HELM=/path/to/helm, or put helm on the test PATH): helm lint/template NOT run"
-  echo "SKIPPED: $message"
-  if [[ -n "${XML_OUTPUT_FILE:-}" ]]; then
-    cat >"$XML_OUTPUT_FILE" <<EOF
-<?xml version="1.0" encoding="UTF-8"?>
-<testsuites><testsuite name="%CHART_LABEL%" tests="2" failures="0" errors="0" skipped="1">
-<testcase name="package_layout" classname="chart"/>
-<testcase name="helm_lint_template" classname="chart"><skipped message="$message"/></testcase>
-</testsuite></testsuites>
-EOF
-  fi
-  [[ "${EHC_REQUIRE_HELM:-0}" == "1" ]] && fail "EHC_REQUIRE_HELM=1 but $message"
-  exit 0
+  fail "no helm binary: pass --test_env=HELM=/path/to/helm (several separated by ':'), or put helm on the test PATH"
 fi
 
 export HELM_CACHE_HOME="$work/helm/cache" HELM_CONFIG_HOME="$work/helm/config" HELM_DATA_HOME="$work/helm/data"
