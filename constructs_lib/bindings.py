@@ -21,16 +21,19 @@ from .kplus_json import add
 
 @dataclass(frozen=True)
 class Value:
-    """`key: {{ expr | toJson }}`: the field is a value."""
+    """`key: {{ expr | toJson }}`: the field is a value (a mapping or list, as in the
+    synth, is written as block YAML with toYaml)."""
 
     expr: str
 
 
 @dataclass(frozen=True)
 class WithValue:
-    """`key: {{ toJson . }}` only while expr is non-empty (synth omits it when empty)."""
+    """The field only while expr is non-empty (synth omits it when empty): block YAML,
+    or `{{ toJson . }}` when it is a `scalar`."""
 
     expr: str
+    scalar: bool = False
 
 
 @dataclass(frozen=True)

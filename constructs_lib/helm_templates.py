@@ -53,12 +53,9 @@ class _Emitter:
             self.extra.setdefault(path[:-1], []).append(path[-1])
 
     def mapping(self, node: dict, path: tuple, indent: int) -> list[str]:
+        """The entries in the synth's order, so the rendered object reads like the synth."""
         keys = list(node) + [k for k in self.extra.get(path, ()) if k not in node]
-        plain, control = [], []
-        for key in keys:
-            lines = self.entry(key, node.get(key, _MISSING), (*path, key), indent)
-            (control if _is_control(lines) else plain).extend(lines)
-        return plain + control  # a list item must start with a plain `key:` line
+        return [line for key in keys for line in self.entry(key, node.get(key, _MISSING), (*path, key), indent)]
 
     def entry(self, key, value, path: tuple, indent: int) -> list[str]:
         binding = self.bindings.get(path)
@@ -66,9 +63,12 @@ class _Emitter:
         if binding is None:
             return self.literal(key, value, path, indent)
         if isinstance(binding, Value):
+            if isinstance(value, (dict, list)) and value:
+                return [f"{pad}{scalar(key)}: {{{{- toYaml {binding.expr} | nindent {indent + 2} }}}}"]
             return [f"{pad}{scalar(key)}: {{{{ {binding.expr} | toJson }}}}"]
         if isinstance(binding, WithValue):
-            return [f"{pad}{{{{- with {binding.expr} }}}}", f"{pad}{scalar(key)}: {{{{ toJson . }}}}", f"{pad}{{{{- end }}}}"]
+            text = "{{ toJson . }}" if binding.scalar else f"{{{{- toYaml . | nindent {indent + 2} }}}}"
+            return [f"{pad}{{{{- with {binding.expr} }}}}", f"{pad}{scalar(key)}: {text}", f"{pad}{{{{- end }}}}"]
         if isinstance(binding, Raw):
             return _lines(binding.lines, indent)
         if isinstance(binding, Either):
@@ -107,6 +107,8 @@ class _Emitter:
         pad = " " * indent
         if isinstance(item, dict) and item:
             lines = self.mapping(item, path, indent + 2)
+            if _is_control(lines):  # `-` alone: the control line's `{{-` joins its output to it
+                return [f"{pad}-", *lines]
             return [f"{pad}- {lines[0].lstrip()}", *lines[1:]]
         if isinstance(item, list) and item:
             raise ValueError(f"nested lists are not used in Kubernetes objects ({path})")

@@ -17,7 +17,8 @@ def _path_lines(var: str, app: App) -> tuple[str, ...]:
         "    backend:",
         "      service:",
         f'        name: "{app.names.service}"',
-        '        port: {"name": "http"}',
+        "        port:",
+        "          name: http",
         "{{- end }}",
     )
 
@@ -46,12 +47,10 @@ class DomainIngress(BoundConstruct):
             }
             for a in routed_apps(chart)
         ]
-        rule: dict = {"http": {"paths": paths}}
-        if settings["host"]:
-            rule["host"] = settings["host"]
-        spec: dict = {"rules": [rule]}
-        if settings["ingressClassName"]:
-            spec["ingressClassName"] = settings["ingressClassName"]
+        rule: dict = {"host": settings["host"]} if settings["host"] else {}  # host first, as Kubernetes documents a rule
+        rule["http"] = {"paths": paths}
+        spec: dict = {"ingressClassName": settings["ingressClassName"]} if settings["ingressClassName"] else {}
+        spec["rules"] = [rule]
         if settings["tls"]["enabled"]:
             spec["tls"] = settings["tls"]["configs"]
         metadata = {"name": chart.ingress_name, "labels": chart_labels(chart, "ingress")}
@@ -69,9 +68,9 @@ class DomainIngress(BoundConstruct):
             variables=variables,
             bindings={
                 ("metadata", "annotations"): WithValue("$ingress.annotations"),
-                ("spec", "ingressClassName"): WithValue("$ingress.ingressClassName"),
+                ("spec", "ingressClassName"): WithValue("$ingress.ingressClassName", scalar=True),
                 ("spec", "tls"): Guard("$ingress.tls.enabled", Value("$ingress.tls.configs")),
-                ("spec", "rules", 0, "host"): WithValue("$ingress.host"),
+                ("spec", "rules", 0, "host"): WithValue("$ingress.host", scalar=True),
                 ("spec", "rules", 0, "http", "paths"): Raw(tuple(path_lines)),
             },
         )

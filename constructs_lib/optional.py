@@ -40,7 +40,9 @@ def _hpa_metrics_lines() -> tuple[str, ...]:
             "  - type: Resource",
             "    resource:",
             f'      name: "{resource}"',
-            '      target: {"type": "Utilization", "averageUtilization": {{ toJson . }}}',
+            "      target:",
+            "        type: Utilization",
+            "        averageUtilization: {{ toJson . }}",
             "{{- end }}",
         ]
     return (*lines, "{{- end }}")

@@ -19,6 +19,7 @@ from .schema import PROBE_HANDLERS
 CONFIG_CHECKSUM = "checksum/config"
 # Pod spec fields written as the values give them, and only when not empty.
 PLAIN_POD_FIELDS = ("priorityClassName", "hostAliases", "dnsConfig", "runtimeClassName")
+SCALAR_POD_FIELDS = ("priorityClassName", "runtimeClassName")
 # A repository's registry host: a first path part with a dot or a port, or localhost.
 REGISTRY_HOST = "^([^/]*[.:][^/]*|localhost)/"
 
@@ -289,7 +290,7 @@ def pod_bindings(app: App, builtin_volumes: int, host_affinity: dict) -> dict:
         bindings[(*c, "ports", 0, "containerPort")] = Value("$app.metrics.port")
     bindings[("spec", "topologySpreadConstraints")] = Raw(spread_lines(app))
     bindings[("spec", "terminationGracePeriodSeconds")] = Raw(GRACE_LINES)
-    bindings.update({("spec", key): WithValue(f"$app.{key}") for key in PLAIN_POD_FIELDS})
+    bindings.update({("spec", key): WithValue(f"$app.{key}", scalar=key in SCALAR_POD_FIELDS) for key in PLAIN_POD_FIELDS})
     bindings[(*c, "lifecycle")] = WithValue("$app.lifecycle")
     bindings[("spec", "initContainers")] = Raw(INIT_CONTAINER_LINES)
     # The escape hatches: their fields at generation come from values too (never literals).

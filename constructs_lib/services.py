@@ -269,7 +269,7 @@ class CronJobService(_Workload):
             app.names.workload,
             bindings={
                 ("spec", "schedule"): Value("$app.schedule"),
-                ("spec", "timeZone"): WithValue("$app.timeZone"),
+                ("spec", "timeZone"): WithValue("$app.timeZone", scalar=True),
                 **{("spec", key): Value(f"$app.{key}") for key in CRONJOB_KEYS if key != "timeZone"},
                 **{(*job, key): Value(f"$app.{key}") for key in RUN_KEYS},
                 **nested((*job, "template"), pod_bindings),

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 
 import pytest
 import yaml
@@ -470,3 +471,31 @@ def test_every_row_of_each_charts_values_table_has_a_type_and_a_description(exam
             assert cells[1] != "any", (model.name, row)
             checked += 1
     assert checked > 500
+
+
+FLOW = re.compile(r"(^|:\s|-\s)[\[{](?![\]}])")  # a non-empty JSON/flow mapping or sequence as a value or item
+
+
+def _flow_lines(text: str) -> list[str]:
+    """Lines holding flow collections, outside block scalars (a config file's text may hold anything)."""
+    found, scalar_indent = [], None
+    for line in text.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if scalar_indent is not None and (indent > scalar_indent or not line.strip()):
+            continue
+        scalar_indent = indent if re.search(r":\s*[|>][-+]?\d*$", line) else None
+        if FLOW.search(line.strip()):
+            found.append(line)
+    return found
+
+
+def test_rendered_output_is_block_yaml_in_the_synths_order(helm, example_out):
+    """Reviewers read `helm template` diffs: one changed field is one changed line."""
+    for name in EXAMPLE_CHARTS:
+        result = run_helm(helm, "template", "r", chart_dir(example_out, name))
+        assert _flow_lines(result.stdout) == [], name
+    text = run_helm(helm, "template", "r", chart_dir(example_out, MANMAN)).stdout
+    (processor,) = (d for d in text.split("\n---\n") if "kind: Deployment" in d and "name: manman-production-chart-status-processor\n" in d)
+    assert processor.index("  replicas: 1") < processor.index("  template:")
+    (ingress,) = (d for d in text.split("\n---\n") if "kind: Ingress" in d)
+    assert ingress.index("host: ") < ingress.index("http:")
