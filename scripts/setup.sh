@@ -2,10 +2,12 @@
 # Installs everything the generator and its tests need, offline-safe afterwards.
 #
 #   scripts/setup.sh            Python venv + cdk8s CLI (enough to generate charts)
-#   scripts/setup.sh --test     also Helm 3 and 4, checkov, kube-score (what the tests need)
+#   scripts/setup.sh --test     also Helm 3 and 4, checkov, kube-score, the real
+#                               ServiceMonitor CRD (what the tests need)
 #
 # Tools built from source are cached outside the clone, keyed by version, in
-# $EHCF_CACHE (default ~/.cache/enhanced-helm-charts), and linked into .tools/bin.
+# $EHCF_CACHE (default ~/.cache/enhanced-helm-charts), and linked into .tools/bin
+# (the CRD into .tools/crds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,7 @@ HELM3_VERSION=v3.22.0
 HELM4_VERSION=v4.3.1
 CHECKOV_VERSION=3.3.30
 KUBE_SCORE_VERSION=v1.20.0
+PROMETHEUS_OPERATOR_VERSION=v0.85.0
 CACHE=${EHCF_CACHE:-$HOME/.cache/enhanced-helm-charts}
 TOOLS_BIN=$PWD/.tools/bin
 mode=${1:-}
@@ -65,6 +68,22 @@ ln -sf "$ck/bin/checkov" "$TOOLS_BIN/checkov"
 
 # kube-score, a second policy scanner (tests/test_kube_score.py).
 go_build kube-score "$KUBE_SCORE_VERSION" github.com/zegl/kube-score/cmd/kube-score kube-score
+
+# prometheus-operator's own ServiceMonitor CRD, from its Go module (the proxy serves the
+# source tree): tests/test_servicemonitor_crd.py checks our trimmed imports/crds copy and
+# every ServiceMonitor we render against it, and tests/e2e installs it on the API server.
+po="$CACHE/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
+po_crd=monitoring.coreos.com_servicemonitors.yaml
+if [ ! -s "$po/$po_crd" ]; then
+  log "prometheus-operator $PROMETHEUS_OPERATOR_VERSION ServiceMonitor CRD (first time only)"
+  po_src=$(go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" \
+    | python3 -c 'import json, sys; m = json.load(sys.stdin); print(m.get("Dir") or sys.exit(m.get("Error", "no Dir")))')
+  rm -rf "$po.tmp" && mkdir -p "$po.tmp"
+  install -m 644 "$po_src/example/prometheus-operator-crd/$po_crd" "$po.tmp/$po_crd"
+  rm -rf "$po" && mv "$po.tmp" "$po"  # a half-finished copy is redone, never used
+fi
+mkdir -p "$PWD/.tools/crds"
+ln -sf "$po/$po_crd" "$PWD/.tools/crds/$po_crd"
 
 # A real Kubernetes control plane (etcd, kube-apiserver, ...) for tests/e2e, cached by version.
 log "control plane (first build takes 10-15 minutes)"

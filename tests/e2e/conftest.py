@@ -8,6 +8,12 @@ pytest temp dir, and stops them at the end of the session. If the plane cannot
 be built or started, the tests that use it are skipped with the log tails, or
 fail when the environment variable CI is set (in CI the plane must work).
 
+The charts' CRDs are installed as their projects publish them (`create_crds`
+with REAL_CRDS): prometheus-operator's own ServiceMonitor CRD, which
+`scripts/setup.sh --test` puts in .tools/crds (not our trimmed imports/crds
+copy, which would hide drift), so a chart's ServiceMonitor is accepted only if
+the real schema accepts it.
+
 While the plane runs, KUBECACHEDIR points at its directory, so kubectl and
 Helm keep their discovery cache there (not in ~/.kube/cache, keyed by a port
 a later session may reuse with other CRDs).
@@ -35,9 +41,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 HERE = Path(__file__).parent
 CLUSTER_SH = HERE / "cluster.sh"
+# The real CRDs (scripts/setup.sh --test links them from prometheus-operator's Go module).
+REAL_CRDS = (HERE.parent.parent / ".tools" / "crds" / "monitoring.coreos.com_servicemonitors.yaml",)
 # The version the binaries are built at (they report it at /version).
 K8S_VERSION = re.search(r"^\s*(?:require\s+)?k8s\.io/kubernetes (v\S+)", (HERE / "kube" / "go.mod").read_text(), re.M).group(1)
 
@@ -151,6 +160,36 @@ def _unavailable(message: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+def create_crds(plane: ControlPlane, files) -> None:
+    """Creates the CRDs in `files` with a plain POST (no kubectl apply, which
+    would copy the 70 KB CRD into an annotation; one that exists is left as it
+    is) and waits until each serves its objects."""
+    path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    for file in files:
+        for crd in yaml.safe_load_all(Path(file).read_text()):
+            if not crd:
+                continue
+            try:
+                plane.create(path, crd)
+            except ApiError as err:
+                if err.status != 409:
+                    raise
+            # 404 until Established, then 429 "storage is (re)initializing"
+            # for a moment: wait until its objects list.
+            spec = crd["spec"]
+            version = next(v["name"] for v in spec["versions"] if v.get("storage"))
+            objects = f"/apis/{spec['group']}/{version}/{spec['names']['plural']}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    plane.list(objects)
+                    break
+                except ApiError as err:
+                    if err.status not in (404, 429) or time.monotonic() > deadline:
+                        raise
+                time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")
