@@ -499,3 +499,11 @@ def test_rendered_output_is_block_yaml_in_the_synths_order(helm, example_out):
     assert processor.index("  replicas: 1") < processor.index("  template:")
     (ingress,) = (d for d in text.split("\n---\n") if "kind: Ingress" in d)
     assert ingress.index("host: ") < ingress.index("http:")
+
+
+def test_helm_package_app_version_sets_every_default_image_tag(helm, example_out, tmp_path):
+    """Tags left empty fall back to .Chart.AppVersion, as `helm create` charts do."""
+    run_helm(helm, "package", chart_dir(example_out, MANMAN), "--app-version", "9.9.9", "--destination", tmp_path)
+    (package,) = tmp_path.glob("*.tgz")
+    images = [c["image"] for o in render(helm, package) if o["kind"] == "Deployment" for c in o["spec"]["template"]["spec"]["containers"]]
+    assert len(images) == 4 and all(image.endswith(":9.9.9") for image in images), images
