@@ -47,7 +47,7 @@ def generate(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="main.py",
         description="Generate Kubernetes manifests, Helm charts and packages from chart specs. "
-        "Subcommands: diff, import (run `main.py diff --help`).",
+        "Subcommands: diff, import, publish (run `main.py publish --help`).",
     )
     parser.add_argument("specs", nargs="*", type=Path, help="spec files or folders of them (default: charts_spec/)")
     parser.add_argument("--out", type=Path, default=Path("dist"), help="output directory (default: dist)")
@@ -79,16 +79,16 @@ def generate(argv: list[str]) -> int:
 
 
 def _subcommands():
-    from . import diff, importer
+    from . import diff, importer, publish
 
-    return {"diff": diff.main, "import": importer.main}
+    return {"diff": diff.main, "import": importer.main, "publish": publish.main}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     try:
-        if argv and argv[0] in ("diff", "import"):
+        if argv and argv[0] in ("diff", "import", "publish"):
             return _subcommands()[argv[0]](argv[1:])
         return generate(argv)
     except SpecError as exc:

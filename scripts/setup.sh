@@ -2,8 +2,8 @@
 # Installs everything the generator and its tests need, offline-safe afterwards.
 #
 #   scripts/setup.sh            Python venv + cdk8s CLI (enough to generate charts)
-#   scripts/setup.sh --test     also Helm 3 and 4, checkov, kube-score, the real
-#                               ServiceMonitor CRD (what the tests need)
+#   scripts/setup.sh --test     also Helm 3 and 4, checkov, kube-score, an OCI registry,
+#                               the real ServiceMonitor CRD (what the tests need)
 #
 # Tools built from source are cached outside the clone, keyed by version, in
 # $EHCF_CACHE (default ~/.cache/enhanced-helm-charts), and linked into .tools/bin
@@ -15,6 +15,7 @@ HELM3_VERSION=v3.22.0
 HELM4_VERSION=v4.3.1
 CHECKOV_VERSION=3.3.30
 KUBE_SCORE_VERSION=v1.20.0
+REGISTRY_VERSION=v3.1.2
 PROMETHEUS_OPERATOR_VERSION=v0.85.0
 CACHE=${EHCF_CACHE:-$HOME/.cache/enhanced-helm-charts}
 TOOLS_BIN=$PWD/.tools/bin
@@ -68,6 +69,8 @@ ln -sf "$ck/bin/checkov" "$TOOLS_BIN/checkov"
 
 # kube-score, a second policy scanner (tests/test_kube_score.py).
 go_build kube-score "$KUBE_SCORE_VERSION" github.com/zegl/kube-score/cmd/kube-score kube-score
+# The CNCF distribution registry: tests publish charts to it over OCI (tests/test_publish.py).
+go_build registry "$REGISTRY_VERSION" github.com/distribution/distribution/v3/cmd/registry registry
 
 # prometheus-operator's own ServiceMonitor CRD, from its Go module (the proxy serves the
 # source tree): tests/test_servicemonitor_crd.py checks our trimmed imports/crds copy and

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -142,3 +146,57 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(f"not tested: {total} skipped" + (" (CI: a skip fails the run)" if os.environ.get("CI") and total else ""))
     for reason, ids in sorted(_SKIPS.items()):
         terminalreporter.write_line(f"  {len(ids)} skipped: {reason}")
+
+
+# --- an OCI registry -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registry:
+    host: str  # 127.0.0.1:PORT
+
+    def target(self, path: str) -> str:
+        return f"oci://{self.host}/{path}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory) -> Registry:
+    """The CNCF distribution registry (scripts/setup.sh --test builds it), on 127.0.0.1 over HTTP."""
+    binary = tool("registry")
+    root = tmp_path_factory.mktemp("registry")
+    host = f"127.0.0.1:{_free_port()}"
+    config = root / "config.yml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "version": 0.1,
+                "log": {"level": "error", "accesslog": {"disabled": True}},
+                "storage": {"filesystem": {"rootdirectory": str(root / "data")}},
+                "http": {"addr": host},
+            }
+        )
+    )
+    log = (root / "registry.log").open("w")
+    process = subprocess.Popen([str(binary), "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://{host}/v2/", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the registry did not start:\n{(root / 'registry.log').read_text()[-2000:]}")
+                time.sleep(0.1)
+        yield Registry(host)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()

@@ -65,13 +65,14 @@ class Bazel:
         ]
         self._bin: Path | None = None
 
-    def run(self, command: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def run(self, command: str, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
         result = subprocess.run(
             [BAZEL, *self.startup, command, *self.flags, *args],
             cwd=self.workspace,
             capture_output=True,
             text=True,
             check=False,
+            env={**os.environ, **(env or {})},
         )
         if check and result.returncode != 0:
             pytest.fail(f"bazel {command} {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-6000:]}")
@@ -424,6 +425,24 @@ def test_outside_workspace_matches_cli_bytes(outside_built, cli_out):
 def test_outside_workspace_chart_test(outside_built, outside):
     result = outside.run("test", "//manman:manman_production_chart_test", "--test_output=all", *_helm_test_env())
     assert "ok: manman/manman_production_chart/manman-production-chart-0.1.0.tgz" in result.stdout + result.stderr
+
+
+def test_outside_workspace_push_target_publishes_the_package(outside_built, outside, registry, tmp_path):
+    """`bazel run //manman:manman_production_chart_push -- oci://...` as docs/bazel.md gives it."""
+    helm = tool("helm4")
+    target = registry.target("bazel")
+    result = outside.run(
+        "run", "//manman:manman_production_chart_push", "--", target, "--plain-http", "--helm", str(helm), env={"EHC_PYTHON": _python()}
+    )
+    assert result.stdout.startswith(f"{target}/manman-production-chart:0.1.0 sha256:"), result.stdout + result.stderr[-2000:]
+    pulled = subprocess.run(
+        [str(helm), "pull", f"{target}/manman-production-chart", "--version", "0.1.0", "--plain-http", "--destination", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    assert (tmp_path / "manman-production-chart-0.1.0.tgz").read_bytes() == (outside_built / "manman-production-chart-0.1.0.tgz").read_bytes()
 
 
 def test_outside_workspace_custom_generator(outside, tmp_path):

@@ -25,8 +25,9 @@
 
 For each chart the macro declares `<domain>_<chart>` (chart directory, `.tgz`
 package and synthesized manifests, made by the project's generator `main.py`)
-and `<domain>_<chart>_test` (checks the package; `helm lint` and `helm template`
-with every helm it finds). See docs/bazel.md.
+`<domain>_<chart>_test` (checks the package; `helm lint` and `helm template`
+with every helm it finds) and `<domain>_<chart>_push` (`bazel run` it with
+`-- oci://HOST/PATH` to publish the package). See docs/bazel.md.
 
 The chart's spec is written as JSON and handed to the generator, so a chart
 built here is byte-identical to `python main.py` on the equivalent spec file.
@@ -439,6 +440,37 @@ _chart_test = rule(
 )
 
 # ---------------------------------------------------------------------------
+# Publishing
+
+def _chart_push_impl(ctx):
+    info = ctx.attr.chart[HelmChartInfo]
+    script = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.expand_template(
+        template = ctx.file._template,
+        output = script,
+        substitutions = {
+            "%CHART_LABEL%": str(ctx.attr.chart.label),
+            "%PACKAGE%": info.package.short_path,
+            "%MAIN%": ctx.file._main.short_path,
+        },
+        is_executable = True,
+    )
+    files = [info.package, ctx.file._main] + ctx.files._generator_srcs
+    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = files))]
+
+_chart_push = rule(
+    implementation = _chart_push_impl,
+    executable = True,
+    doc = "`bazel run` it with `-- oci://HOST/PATH`: pushes the chart's package with `main.py publish` (real helm push).",
+    attrs = {
+        "chart": attr.label(mandatory = True, providers = [HelmChartInfo]),
+        "_template": attr.label(default = Label("//tools:chart_push.sh.tpl"), allow_single_file = True),
+        "_main": attr.label(default = Label("//:main.py"), allow_single_file = True),
+        "_generator_srcs": attr.label(default = Label("//:generator_srcs")),
+    },
+)
+
+# ---------------------------------------------------------------------------
 # The macro
 
 def enhanced_helm_chart_release_macro(
@@ -452,7 +484,7 @@ def enhanced_helm_chart_release_macro(
         visibility = None,
         tags = None,
         test_tags = None):
-    """Declares `<domain>_<chart>` and `<domain>_<chart>_test` for each chart.
+    """Declares `<domain>_<chart>`, `<domain>_<chart>_test` and `<domain>_<chart>_push` for each chart.
 
     Args:
       domain: the domain, e.g. "manman".
@@ -566,6 +598,12 @@ def enhanced_helm_chart_release_macro(
             size = "small",
             tags = test_tags,
             visibility = visibility,
+        )
+        _chart_push(
+            name = target + "_push",
+            chart = ":" + target,
+            visibility = visibility,
+            tags = tags,
         )
         chart_targets.append(":" + target)
         test_targets.append(":" + target + "_test")

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import EXAMPLE_CHARTS, HELMS, render, run_helm, tool
+from conftest import EXAMPLE_CHARTS, HELMS, render, run_cli, run_helm, tool
 from test_real_services import SCHEDULING_SETS
 
 from .conftest import REAL_CRDS, ApiError, ControlPlane, create_crds
@@ -756,3 +756,26 @@ def test_values_the_chart_accepts_the_server_accepts(control_plane, dry_run_name
         except ApiError as err:
             refused.append(f"{obj['kind']}: {err}")
     assert not refused, "\n".join(refused)
+
+
+@pytest.mark.parametrize("helm_name", HELMS, ids=short)
+def test_a_published_chart_installs_from_oci_by_version_and_by_digest(control_plane, crds, registry, example_out, example_builds, helm_name):
+    """The release pipeline's last step: `main.py publish`, then `helm install oci://...`."""
+    helm = tool(helm_name)
+    build = example_builds["demo-api-chart"]
+    target = registry.target(f"e2e-{short(helm_name)}")
+    published = run_cli("publish", example_out / "packages" / build.package_name, target, "--plain-http", "--helm", helm)
+    assert published.returncode == 0, published.stderr
+    reference, digest = published.stdout.split()
+    repository = reference.rsplit(":", 1)[0]
+    deployments = {o["metadata"]["name"] for o in build.objects if o["kind"] == "Deployment"}
+    for how, chart in (("version", (repository, "--version", build.model.version)), ("digest", (f"{repository}@{digest}",))):
+        namespace = f"e2e-oci-{short(helm_name)}-{how}"
+        control_plane.create("/api/v1/namespaces", {"metadata": {"name": namespace}})
+        try:
+            args = ("--kubeconfig", control_plane.kubeconfig, "--namespace", namespace, "install", RELEASE, *chart, "--plain-http", *WAIT)
+            run_helm(helm, *args)
+            live = control_plane.list(control_plane.path("apps/v1", "Deployment", namespace))
+            assert {d["metadata"]["name"] for d in live if of_release(d)} == deployments, how
+        finally:
+            control_plane.delete(f"/api/v1/namespaces/{namespace}")
