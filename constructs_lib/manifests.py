@@ -19,9 +19,24 @@ import yaml
 from .errors import SpecError
 
 try:  # libyaml is several times faster on large renders
-    _Loader = yaml.CSafeLoader
+    _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+
+class ManifestLoader(_BaseLoader):
+    """Kubernetes YAML as Helm and kubectl (Go) read it. The one difference from PyYAML's
+    safe loader: a plain `=` is the string "=". Helm's toYaml writes that string plain,
+    and YAML 1.1 makes it a "value key" PyYAML cannot construct."""
+
+
+ManifestLoader.add_constructor("tag:yaml.org,2002:value", ManifestLoader.construct_yaml_str)
+
+
+def load_documents(text: str) -> list:
+    """The non-empty documents of a YAML stream (helm template output), read as Go reads them."""
+    return [doc for doc in yaml.load_all(text, Loader=ManifestLoader) if doc is not None]
+
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 HELM_CANDIDATES = (PROJECT_DIR / ".tools" / "bin" / "helm4", PROJECT_DIR / ".tools" / "bin" / "helm3")
@@ -110,7 +125,7 @@ def load_objects(source: str, options: RenderOptions) -> list[dict]:
 def parse_manifests(text: str, source: str) -> list[dict]:
     """Objects of a multi-document YAML stream; `kind: List` documents are flattened."""
     try:
-        documents = [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+        documents = load_documents(text)
     except yaml.MarkedYAMLError as exc:
         where = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
         raise SpecError.one(source, "", f"invalid YAML{where}: {exc.problem}") from None

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from constructs_lib.cli import default_specs  # noqa: E402
+from constructs_lib.manifests import load_documents  # noqa: E402
 from constructs_lib.pipeline import build_all, load_models, write_outputs  # noqa: E402
 
 TOOLS = ROOT / ".tools" / "bin"
@@ -72,7 +73,7 @@ def run_helm(helm: Path, *args, check: bool = True) -> subprocess.CompletedProce
 def render(helm: Path, chart, *args, namespace: str = "apps") -> list[dict]:
     """Objects of `helm template` (hooks included), in render order."""
     out = run_helm(helm, "template", "release", chart, "--namespace", namespace, *args).stdout
-    return [doc for doc in yaml.safe_load_all(out) if doc]
+    return load_documents(out)
 
 
 def strip_release_fields(obj: dict) -> dict:

@@ -24,6 +24,7 @@ import yaml
 from conftest import by_identity, render, run_helm, strip_release_fields
 
 from constructs_lib.errors import SpecError
+from constructs_lib.manifests import load_documents
 from constructs_lib.pipeline import build_all, write_outputs
 from constructs_lib.spec import parse_spec
 
@@ -229,5 +230,5 @@ def test_yaml_1_1_keys_in_values_yaml_stay_strings(helm, tmp_path, where):
     write_outputs([build], tmp_path)
     result = run_helm(helm, "template", "r", tmp_path / "charts" / build.model.name, check=False)
     assert result.returncode == 0, result.stderr
-    objects = [o for o in yaml.safe_load_all(result.stdout) if o]
+    objects = load_documents(result.stdout)
     assert by_identity([strip_release_fields(o) for o in objects]) == by_identity(build.objects)

@@ -27,6 +27,7 @@ from referencing import Registry, Resource
 from strategies import INVALID_EXAMPLES, MUTATIONS, PROFILE, VALID_EXAMPLES, invalid_spec, junk_spec, valid_spec
 
 from constructs_lib.errors import SpecError
+from constructs_lib.manifests import load_documents
 from constructs_lib.pipeline import build_all
 from constructs_lib.spec import parse_spec
 
@@ -101,7 +102,7 @@ def render_both(package: Path) -> dict[str, list[dict]]:
 
     def one(helm):
         out = run_helm(helm, "template", "release", package, "--namespace", "apps").stdout
-        return [doc for doc in yaml.safe_load_all(out) if doc]
+        return load_documents(out)
 
     with ThreadPoolExecutor(len(helms)) as pool:
         return dict(zip(HELMS, pool.map(one, helms), strict=True))
