@@ -9,6 +9,8 @@ import cdk8s
 from constructs import Construct
 
 from .bindings import Bound, BoundConstruct, exact_api_object
+from .gateway import DomainRoutes
+from .gateway import routed_apps as routed_by
 from .ingress import DomainIngress, routed_apps
 from .model import TOGGLES, App, ChartModel
 from .monitoring import OptionalServiceMonitor
@@ -16,6 +18,7 @@ from .naming import API, CRONJOB, JOB, PROCESSOR
 from .network_policy import OptionalNetworkPolicy
 from .optional import OptionalHpa, OptionalPdb, OptionalServiceAccount
 from .props import props_from_values, vars_of
+from .schema import ROUTE_KINDS
 from .services import ApiService, CronJobService, JobService, ProcessorService
 
 SERVICE_CONSTRUCTS = {API: ApiService, PROCESSOR: ProcessorService, JOB: JobService, CRONJOB: CronJobService}
@@ -27,8 +30,8 @@ OPTIONAL_CONSTRUCTS = {
     "serviceAccount": OptionalServiceAccount,
     "networkPolicy": OptionalNetworkPolicy,
 }
-# Per-app blocks whose `enabled` decides whether an object (or an Ingress path) exists.
-TOGGLED_BLOCKS = (*OPTIONAL_CONSTRUCTS, "ingress")
+# Per-app blocks whose `enabled` decides whether an object (or an Ingress or route rule) exists.
+TOGGLED_BLOCKS = (*OPTIONAL_CONSTRUCTS, "ingress", "gateway")
 
 
 def _optional_applies(key: str, app: App) -> bool:
@@ -82,6 +85,8 @@ class DomainChart(_BoundChart):
                 self.add_optional(self.add_service(model, app), app.feature_on)
         if model.ingress and model.ingress["enabled"] and routed_apps(model):
             DomainIngress(self, "ingress", chart=model)
+        for kind in _synthesized_routes(model):
+            DomainRoutes(self, kind.lower(), chart=model, kind=kind)
         add_extra_objects(self, model.values["extraObjects"])
 
 
@@ -103,6 +108,23 @@ class SwitchedOffChart(_BoundChart):
         routable = any("ingress" in a.values for a in model.api_apps)  # no api app: no Ingress ever
         if routable and not (model.ingress["enabled"] and routed_apps(model)):
             DomainIngress(self, "ingress", chart=forced)
+        if any("gateway" in a.values for a in model.api_apps):  # either kind may be switched on with --set
+            for kind in (k for k in ROUTE_KINDS if k not in _synthesized_routes(model)):
+                DomainRoutes(self, kind.lower(), chart=_routed_as(forced, kind), kind=kind)
+
+
+def _synthesized_routes(model: ChartModel) -> list[str]:
+    """The route kinds the synth has: the gateway is on and routes an app with that kind."""
+    return [kind for kind in ROUTE_KINDS if model.gateway and model.gateway["enabled"] and routed_by(model, kind)]
+
+
+def _routed_as(model: ChartModel, kind: str) -> ChartModel:
+    """The model with every app's route of this kind (for the template of a route the synth lacks)."""
+    apps = tuple(
+        dataclasses.replace(a, values={**a.values, "gateway": {**a.values["gateway"], "kind": kind}}) if "gateway" in a.values else a
+        for a in model.apps
+    )
+    return dataclasses.replace(model, apps=apps)
 
 
 def everything_enabled(model: ChartModel) -> ChartModel:
@@ -118,4 +140,6 @@ def everything_enabled(model: ChartModel) -> ChartModel:
     values = dict(model.values)
     if model.ingress:
         values["ingress"] = {**model.ingress, "enabled": True}
+    if model.gateway:
+        values["gateway"] = {**model.gateway, "enabled": True}
     return dataclasses.replace(model, apps=tuple(on(a) for a in model.apps), values=values)

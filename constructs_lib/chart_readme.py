@@ -76,13 +76,18 @@ def chart_readme(chart: ChartModel) -> str:
         objects = [{"job": "Job", "cronjob": "CronJob"}.get(app.type, "Deployment")]
         if app.type == "api":
             objects.append("Service")
-        objects += [kind for key, kind in (("podDisruptionBudget", "PDB"), ("autoscaling", "HPA"), ("ingress", "Ingress path")) if key in app.values]
+        objects += [
+            kind
+            for key, kind in (("podDisruptionBudget", "PDB"), ("autoscaling", "HPA"), ("ingress", "Ingress path"), ("gateway", "route rule"))
+            if key in app.values
+        ]
         description = app.meta.description.replace("|", "\\|").replace("\n", " ")
         out.append(f"| `{app.key}` | {app.type} | {', '.join(objects)} | {app.meta.language} | {description} |")
     out += ["", "## Values", "", "| key | type | default | description |", "| --- | --- | --- | --- |"]
     out += list(_rows(root["properties"]["global"], root, chart.values["global"], "global"))
-    if chart.ingress:
-        out += list(_rows(root["properties"]["ingress"], root, chart.ingress, "ingress"))
+    for block in ("ingress", "gateway"):
+        if block in chart.values:
+            out += list(_rows(root["properties"][block], root, chart.values[block], block))
     shown = set()
     for app in chart.apps:
         if app.shape.key in shown:

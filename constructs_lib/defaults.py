@@ -42,6 +42,8 @@ CRONJOB_DEFAULTS = {
     "failedJobsHistoryLimit": 1,
     "suspend": False,
 }
+# The chart's Gateway API routes (gateway feature); parentRefs must be set in the spec.
+GATEWAY_DEFAULTS = {"enabled": True, "parentRefs": [], "hostnames": [], "annotations": {}}
 # Who every app's NetworkPolicy lets in, by namespace: the ingress controller's
 # (ingress-nginx's default namespace) and Prometheus' (kube-prometheus-stack's usual one).
 NETWORK_POLICY_DEFAULTS = {
@@ -132,6 +134,8 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> d
         }
     if shape.ingress:
         values["ingress"] = {"enabled": True, "path": f"/{dashed(app)}", "pathType": "Prefix"}
+    if shape.gateway:
+        values["gateway"] = {"enabled": True, "kind": "HTTPRoute", "path": f"/{dashed(app)}", "pathType": "PathPrefix"}
     return values
 
 

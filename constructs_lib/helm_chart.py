@@ -39,6 +39,8 @@ def chart_files(model: ChartModel, objects: list[tuple[dict, Bound]]) -> dict[st
     preamble = ["{{- $global := .Values.global }}"]
     if model.ingress:
         preamble.append("{{- $ingress := .Values.ingress }}")
+    if model.gateway:
+        preamble.append("{{- $gateway := .Values.gateway }}")
     release = release_bindings(model)
     for obj, bound in objects:
         own = list(preamble)

@@ -186,4 +186,22 @@ def validation_template(chart: ChartModel) -> str:
             + "{{ end }}",
             "{{- end }}",
         ]
+    if chart.gateway:
+        routed = " ".join(f'"{a.key}"' for a in chart.api_apps if "gateway" in a.values)
+        lines += [
+            "{{- if .Values.gateway.enabled }}",
+            "{{- if not .Values.gateway.parentRefs }}" + _fail("gateway.parentRefs", rules.NO_PARENT) + "{{ end }}",
+            "{{- $paths := dict }}",
+            f'{{{{- $apps := index .Values "{chart.domain}" "apps" }}}}',
+            f"{{{{- range $key := list {routed} }}}}",
+            "{{- $a := index $apps $key }}",
+            '{{- if and $a.enabled $a.gateway.enabled (eq $a.gateway.kind "HTTPRoute") }}',
+            "{{- if hasKey $paths $a.gateway.path }}"
+            + _fail(f"{chart.domain}.apps.%v.gateway.path", rules.DUPLICATE_PATH, "$key", "$a.gateway.path", "(get $paths $a.gateway.path)")
+            + "{{ end }}",
+            "{{- $_ := set $paths $a.gateway.path $key }}",
+            "{{- end }}",
+            "{{- end }}",
+            "{{- end }}",
+        ]
     return "\n".join(lines) + "\n"

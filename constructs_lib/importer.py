@@ -29,7 +29,7 @@ import cdk8s
 
 from . import extra_objects
 from .chart import DomainChart
-from .defaults import NETWORK_POLICY_DEFAULTS
+from .defaults import GATEWAY_DEFAULTS, NETWORK_POLICY_DEFAULTS
 from .diff import ABSENT, compare, format_path, same_value
 from .errors import SpecError
 from .helm_chart import dump_yaml
@@ -50,7 +50,20 @@ from .network_policy import DNS, PART_OF, PEER_PORTS, port_rule
 from .optional import DEFAULT_MAX_UNAVAILABLE
 from .pod_bindings import CONFIG_CHECKSUM
 from .rules import OWN_POD_LABELS, pdb_problem
-from .schema import CONFIG_KEY, CONTAINER_OWNED, CRON_SCHEDULE, GLOBAL_SCHEMA, INGRESS_SCHEMA, POD_SPEC_OWNED, app_schema, k8s_definitions, string_map
+from .schema import (
+    CONFIG_KEY,
+    CONTAINER_OWNED,
+    CRON_SCHEDULE,
+    GATEWAY_SCHEMA,
+    GLOBAL_SCHEMA,
+    HTTP_ROUTE,
+    INGRESS_SCHEMA,
+    POD_SPEC_OWNED,
+    ROUTE_KINDS,
+    app_schema,
+    k8s_definitions,
+    string_map,
+)
 from .spec import DEFAULT_REGISTRY, DEFAULT_VERSION, HOOKS, IMAGE_TAG, parse_spec
 from .validate import check, resolve
 from .workload import CONFIG_VOLUME, CONTAINER, TMP_VOLUME, zone_spread
@@ -121,6 +134,7 @@ class Workload:
     hpa: dict | None = None
     monitor: dict | None = None
     route: dict | None = None  # its path item on the chart's Ingress
+    gateway_rule: tuple[str, dict] | None = None  # (HTTPRoute or GRPCRoute, its rule) on the chart's routes
     config_map: dict | None = None  # the ConfigMap of its `config` volume (configFiles)
     service_account: dict | None = None  # the ServiceAccount its pods run as, when the source has it
     network_policy: dict | None = None  # a NetworkPolicy selecting its pods by matchLabels alone
@@ -189,6 +203,7 @@ class Draft:
     spec: dict
     workloads: list[Workload]
     ingress: dict | None
+    routes: list[dict]  # the HTTPRoute and GRPCRoute taken as the chart's gateway routes
     notes: list[str]  # warnings found while drafting (the comparison adds the rest)
     extra_objects: list[dict] = field(default_factory=list)  # source objects carried as extraObjects
 
@@ -287,6 +302,54 @@ def find_ingress(objects: list[dict], workloads: list[Workload]) -> dict | None:
     return None
 
 
+def find_routes(objects: list[dict], workloads: list[Workload]) -> list[dict]:
+    """The first HTTPRoute and GRPCRoute sending to an app's Service; each app's rule is the
+    first whose first backend is its Service."""
+    services = {w.service["metadata"]["name"]: w for w in workloads if w.service}
+    found = []
+    for kind in ROUTE_KINDS:
+        for obj in (o for o in objects if o["kind"] == kind and o["apiVersion"] == "gateway.networking.k8s.io/v1"):
+            taken = False
+            for rule in _items(obj, "spec", "rules"):
+                backend = (_items(rule, "backendRefs") or [{}])[0]
+                w = services.get(backend.get("name")) if _texts(backend.get("name")) else None
+                if w and not w.gateway_rule:
+                    w.gateway_rule, taken = (kind, rule), True
+            if taken:
+                found.append(obj)
+                break
+    return found
+
+
+def _gateway_settings(w: Workload, app) -> dict:
+    """An app's `gateway` block from its rule (HTTPRoute: the first path match; GRPCRoute: the first method match)."""
+    if not w.gateway_rule:
+        return {"enabled": False}
+    kind, rule = w.gateway_rule
+    out: dict = {"kind": kind}
+    port = (_items(rule, "backendRefs") or [{}])[0].get("port")
+    if port is not None and port != w.app_port():
+        out["port"] = port
+    match = (_items(rule, "matches") or [{}])[0]
+    if kind == HTTP_ROUTE:
+        path = _map(match, "path")
+        out.update(path=path.get("value", "/"), pathType=path.get("type", "PathPrefix"))
+    else:
+        out.update({k: v for k, v in _map(match, "method").items() if k in ("service", "method")})
+    return out
+
+
+def _gateway_values(route: dict) -> dict:
+    """custom_values (dotted paths) for the chart's gateway settings, from its first route."""
+    source = {
+        "parentRefs": _items(route, "spec", "parentRefs"),
+        "hostnames": dig(route, "spec", "hostnames", default=[]),
+        "annotations": _map(route, "metadata", "annotations"),
+    }
+    settings = minimal(fit(source, GATEWAY_SCHEMA), GATEWAY_DEFAULTS)
+    return {} if settings is DROP else _dotted(settings, "gateway")
+
+
 def draft_spec(objects: list[dict], domain: str, chart: str) -> Draft:
     """The spec that regenerates `objects` as closely as a spec can say."""
     for value, option in ((domain, "--domain"), (chart, "--chart")):
@@ -296,7 +359,10 @@ def draft_spec(objects: list[dict], domain: str, chart: str) -> Draft:
     if not workloads:
         raise SpecError.one("<source>", "", "no Deployment, Job or CronJob found: nothing to import")
     ingress = find_ingress(objects, workloads)
+    routes = find_routes(objects, workloads)
     features = _features(workloads, ingress)
+    if routes:
+        features["gateway"] = True
     top: dict = {"domain": domain}
     registry, tag = _registry(workloads, domain), _common_tag(workloads)
     if registry != DEFAULT_REGISTRY:
@@ -304,7 +370,8 @@ def draft_spec(objects: list[dict], domain: str, chart: str) -> Draft:
     entry: dict = {"app_version": tag} if tag != DEFAULT_VERSION else {}
     # First the shape of each app (it decides the defaults), then what differs from those defaults.
     skeleton = {w.key: _structure(w, features) for w in workloads}
-    model = parse_spec({**top, "charts": {chart: {**entry, "apps": skeleton, "features": features}}}, DRAFT)[0]
+    gateway = _gateway_values(routes[0]) if routes else {}  # parentRefs are required with the feature
+    model = parse_spec({**top, "charts": {chart: {**entry, "apps": skeleton, "features": features, "custom_values": gateway}}}, DRAFT)[0]
     global_env = _global_env(workloads)
     apps = {w.key: {**skeleton[w.key], **_settings(w, app, global_env, tag)} for w, app in zip(workloads, model.apps, strict=True)}
     custom = {f"global.env.{k}": v for k, v in global_env.items()}
@@ -318,7 +385,8 @@ def draft_spec(objects: list[dict], domain: str, chart: str) -> Draft:
                     del settings[key]
     if ingress and model.ingress:
         custom.update(_ingress_values(ingress, model.ingress))
-    extras = _extra_objects(objects, workloads, ingress, extra_objects.own_identities(model))
+    custom.update(gateway)
+    extras = _extra_objects(objects, workloads, [ingress, *routes], extra_objects.own_identities(model))
     if extras:
         custom["extraObjects"] = list(extras.values())
     entry["apps"] = apps if any(apps.values()) else list(apps)
@@ -335,13 +403,13 @@ def draft_spec(objects: list[dict], domain: str, chart: str) -> Draft:
         for w, app in zip(workloads, model.apps, strict=True)
         if w.type == CRONJOB and "startingDeadlineSeconds" not in _map(w.obj, "spec")
     ]
-    return Draft({**top, "charts": {chart: entry}}, workloads, ingress, notes, [o for o in objects if id(o) in extras])
+    return Draft({**top, "charts": {chart: entry}}, workloads, ingress, routes, notes, [o for o in objects if id(o) in extras])
 
 
-def _extra_objects(objects: list[dict], workloads: list[Workload], ingress: dict | None, taken: set) -> dict[int, dict]:
-    """id of each source object no app or Ingress took → the object as an extraObject, without
-    what its release or the server wrote, where the generator accepts it (one name once)."""
-    claimed = {id(ingress)} | {id(o) for w in workloads for o in _objects_of(w)}
+def _extra_objects(objects: list[dict], workloads: list[Workload], chart_objects: list[dict | None], taken: set) -> dict[int, dict]:
+    """id of each source object no app, Ingress or route took → the object as an extraObject,
+    without what its release or the server wrote, where the generator accepts it (one name once)."""
+    claimed = {id(o) for o in chart_objects if o is not None} | {id(o) for w in workloads for o in _objects_of(w)}
     taken = set(taken)
     extras = {}
     for obj in objects:
@@ -476,6 +544,8 @@ def _source_values(w: Workload, app: App, global_env: dict) -> dict:
         values["ingress"] = {"path": w.route.get("path"), "pathType": w.route.get("pathType")}
     elif "ingress" in app.values:
         values["ingress"] = {"enabled": False}
+    if "gateway" in app.values:
+        values["gateway"] = _gateway_settings(w, app)
     if "metrics" in app.values:
         values["metrics"] = metrics = {"port": w.metrics_port, "path": w.metrics_path or app.values["metrics"]["path"]}
         implied = {"prometheus.io/path": metrics["path"], "prometheus.io/port": str(metrics["port"]), "prometheus.io/scrape": "true"}
@@ -678,6 +748,8 @@ def unmapped(draft: Draft, source: list[dict], generated: list[dict]) -> list[st
             pairs[id(obj)] = by_app.get((obj["kind"], w.key))
     if draft.ingress is not None:
         pairs[id(draft.ingress)] = next((o for o in generated if o["kind"] == "Ingress"), None)
+    for route in draft.routes:
+        pairs[id(route)] = next((o for o in generated if o["kind"] == route["kind"]), None)
     by_identity = {(o["kind"], o["metadata"]["name"]): o for o in generated}
     for obj in draft.extra_objects:
         pairs[id(obj)] = by_identity.get((obj["kind"], obj["metadata"]["name"]))

@@ -122,6 +122,14 @@ class ChartModel:
         return resource_name(self.domain, self.key, suffix="-ingress")
 
     @property
+    def gateway(self) -> dict | None:
+        return self.values.get("gateway")
+
+    def route_name(self, kind: str) -> str:
+        """`{domain}-{chart}-route` (HTTPRoute) or `-grpcroute` (GRPCRoute)."""
+        return resource_name(self.domain, self.key, suffix="-route" if kind == "HTTPRoute" else "-grpcroute")
+
+    @property
     def global_values(self) -> dict:
         return self.values["global"]
 

@@ -70,6 +70,21 @@ class IngressPath:
 
 
 @dataclass(frozen=True, kw_only=True)
+class GatewayRoute:
+    """This api's rule on the chart's Gateway API routes (DomainRoutes): an HTTPRoute rule
+    matching `path`, or with `kind="GRPCRoute"` a GRPCRoute rule matching `service` and
+    `method` (both empty: every call). `port`: the Service port (default the app's port)."""
+
+    enabled: bool = True
+    kind: str = "HTTPRoute"
+    path: str
+    path_type: str = "PathPrefix"
+    port: int | None = None
+    service: str | None = None
+    method: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ServiceAccount:
     """The pod's identity. `name` alone uses an existing ServiceAccount; `create=True` makes
     one (OptionalServiceAccount; named `name`, else the app's object name) carrying
@@ -100,6 +115,7 @@ BLOCKS = {
     "podDisruptionBudget": DisruptionBudget,
     "autoscaling": Autoscaling,
     "ingress": IngressPath,
+    "gateway": GatewayRoute,
     "serviceAccount": ServiceAccount,
     "networkPolicy": NetworkPolicy,
 }
@@ -215,9 +231,10 @@ class DeploymentProps(WorkloadProps):
 @dataclass(frozen=True, kw_only=True)
 class ApiProps(DeploymentProps):
     """Props of an ApiService: DeploymentProps, plus ingress: an IngressPath on the chart's
-    Ingress (default none)."""
+    Ingress, and gateway: a GatewayRoute on its Gateway API routes (default none)."""
 
     ingress: IngressPath | None = None
+    gateway: GatewayRoute | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -322,6 +339,7 @@ def shape_of(kind: str, props: WorkloadProps) -> AppShape:
         pdb=props.pod_disruption_budget is not None,
         hpa=props.autoscaling is not None,
         ingress=getattr(props, "ingress", None) is not None,
+        gateway=getattr(props, "gateway", None) is not None,
         metrics=props.metrics is not None,
         config=config,
         netpol=netpol,

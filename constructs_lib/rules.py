@@ -19,6 +19,7 @@ BLOCKING_MAX = "maxUnavailable 0 would block every node drain"
 MIN_OVER_MAX = "minReplicas must not exceed maxReplicas"
 DUPLICATE_PATH = "path {path} is already used by app {other}"
 TLS_WITHOUT_CONFIG = "tls.enabled needs at least one config"
+NO_PARENT = "the routes attach to no Gateway: set gateway.parentRefs, e.g. [{name: shared, namespace: gateway-system}]"
 REQUEST_OVER_LIMIT = "request {request} is above the limit {limit}"
 ESCALATION_NEEDED = "must be true while privileged is true or CAP_SYS_ADMIN is added (the API server refuses it)"
 EXISTS_WITH_VALUE = "must be empty when operator is Exists"
@@ -169,6 +170,7 @@ def pdb_problem(pdb: dict, floor: int) -> tuple[str, str] | None:
 def cross_field_problems(chart: ChartModel) -> list[tuple[tuple, str]]:
     problems: list[tuple[tuple, str]] = []
     seen_paths: dict[str, str] = {}
+    seen_routes: dict[str, str] = {}
     for app in chart.apps:
         base = (chart.domain, "apps", app.key)
         values = app.values
@@ -188,6 +190,15 @@ def cross_field_problems(chart: ChartModel) -> list[tuple[tuple, str]]:
             if path in seen_paths:
                 problems.append(((*base, "ingress", "path"), DUPLICATE_PATH.format(path=path, other=seen_paths[path])))
             seen_paths[path] = app.key
+        route = values.get("gateway")
+        if route and route["enabled"] and app.enabled and route["kind"] == "HTTPRoute":
+            path = route["path"]
+            if path in seen_routes:
+                problems.append(((*base, "gateway", "path"), DUPLICATE_PATH.format(path=path, other=seen_routes[path])))
+            seen_routes[path] = app.key
+    gateway = chart.gateway
+    if gateway and gateway["enabled"] and not gateway["parentRefs"]:
+        problems.append((("gateway", "parentRefs"), NO_PARENT))
     tls = (chart.ingress or {}).get("tls")
     if tls and tls["enabled"] and not tls["configs"]:
         problems.append((("ingress", "tls", "configs"), TLS_WITHOUT_CONFIG))

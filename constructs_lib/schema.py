@@ -23,6 +23,7 @@ QUANTITY = r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
 ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 HOSTNAME = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 IPV4 = r"^[0-9]+(\.[0-9]+){3}$"
 LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 # What the API server refuses in Prefix/Exact ingress paths: empty or dot segments, encoded slashes.
@@ -186,13 +187,14 @@ class AppShape:
     pdb: bool = False
     hpa: bool = False
     ingress: bool = False
+    gateway: bool = False
     metrics: bool = False
     config: bool = False
     netpol: bool = False
 
     @property
     def key(self) -> str:
-        flags = [f for f in ("health", "pdb", "hpa", "ingress", "metrics", "config", "netpol") if getattr(self, f)]
+        flags = [f for f in ("health", "pdb", "hpa", "ingress", "gateway", "metrics", "config", "netpol") if getattr(self, f)]
         return "-".join([self.type, *flags])
 
 
@@ -493,6 +495,20 @@ def app_schema(shape: AppShape) -> dict:
             required=("enabled", "path", "pathType"),
             description="This app's path on the chart's Ingress",
         )
+    if shape.gateway:
+        props["gateway"] = obj(
+            {
+                "enabled": boolean("Route this app from the chart's Gateway API routes"),
+                "kind": {"enum": list(ROUTE_KINDS), "description": "HTTPRoute (by path) or GRPCRoute (by gRPC service and method)"},
+                "path": string("HTTPRoute path match", pattern="^/", maxLength=1024),
+                "pathType": {"enum": list(GATEWAY_PATH_TYPES), "description": "HTTPRoute path match type"},
+                "port": integer(1, 65535, "Service port the route sends to (default: the app's port; a gRPC port for a GRPCRoute)"),
+                "service": string("GRPCRoute: the gRPC service to match, e.g. payments.v1.Ledger (empty: every service)", maxLength=1024),
+                "method": string("GRPCRoute: the gRPC method to match (empty: every method)", maxLength=1024),
+            },
+            required=("enabled", "kind", "path", "pathType"),
+            description="This app's rule on the chart's HTTPRoute or GRPCRoute (Gateway API)",
+        )
     if shape.netpol:
         props["networkPolicy"] = obj(
             {
@@ -572,6 +588,36 @@ INGRESS_SCHEMA = obj(
 )
 
 
+ROUTE_KINDS = HTTP_ROUTE, GRPC_ROUTE = ("HTTPRoute", "GRPCRoute")
+GATEWAY_PATH_TYPES = ("PathPrefix", "Exact", "RegularExpression")
+GATEWAY_SCHEMA = obj(
+    {
+        "enabled": boolean("Create the chart's Gateway API routes"),
+        "parentRefs": {
+            "type": "array",
+            "description": "The Gateways (or their listeners) the routes attach to, e.g. [{name: shared, namespace: gateway-system}]",
+            "items": obj(
+                {
+                    "name": string("Gateway name", pattern=DNS_SUBDOMAIN, maxLength=253),
+                    "namespace": string("Gateway namespace (default: the release's)", pattern=DNS_LABEL, maxLength=63),
+                    "sectionName": string("A listener of the Gateway", pattern=DNS_SUBDOMAIN, maxLength=253),
+                    "port": integer(1, 65535, "A listener port of the Gateway"),
+                },
+                required=("name",),
+            ),
+        },
+        "hostnames": {
+            "type": "array",
+            "description": "Host names the routes match (empty: the Gateway's)",
+            "items": {"type": "string", "pattern": HOSTNAME, "maxLength": 253},
+        },
+        "annotations": string_map("Route annotations", LABEL_KEY),
+    },
+    required=("enabled", "parentRefs", "hostnames", "annotations"),
+    description="The chart's Gateway API routes (TLS belongs to the Gateway)",
+)
+
+
 EXTRA_OBJECTS = {
     "type": "array",
     "description": "Whole Kubernetes objects added to the chart as given (e.g. an ExternalSecret, a Role)",
@@ -591,14 +637,16 @@ EXTRA_OBJECTS = {
 }
 
 
-def chart_schema(domain: str, shapes: dict[str, AppShape], with_ingress: bool) -> dict:
-    """Schema of a chart's values: global, ingress (when enabled), networkPolicy (when an
-    app has one) and `<domain>.apps`."""
+def chart_schema(domain: str, shapes: dict[str, AppShape], with_ingress: bool, with_gateway: bool = False) -> dict:
+    """Schema of a chart's values: global, ingress and gateway (when enabled), networkPolicy
+    (when an app has one) and `<domain>.apps`."""
     definitions = {shape.key: app_schema(shape) for shape in sorted(set(shapes.values()), key=lambda s: s.key)}
     apps = obj({app: {"$ref": f"#/definitions/{shape.key}"} for app, shape in shapes.items()})
     props = {"global": GLOBAL_SCHEMA, domain: obj({"apps": apps}, required=("apps",)), "extraObjects": EXTRA_OBJECTS}
     if with_ingress:
         props["ingress"] = INGRESS_SCHEMA
+    if with_gateway:
+        props["gateway"] = GATEWAY_SCHEMA
     if any(shape.netpol for shape in shapes.values()):
         props["networkPolicy"] = NETWORK_POLICY_SCHEMA
     return {

@@ -14,7 +14,7 @@ import shlex
 from pathlib import Path
 
 from . import extra_objects
-from .defaults import GLOBAL_DEFAULTS, NETWORK_POLICY_DEFAULTS, app_defaults, deep_merge, split_image
+from .defaults import GATEWAY_DEFAULTS, GLOBAL_DEFAULTS, NETWORK_POLICY_DEFAULTS, app_defaults, deep_merge, split_image
 from .errors import Problem, SpecError, did_you_mean, join_key
 from .loader import load_spec_file, type_name
 from .model import App, AppMeta, ChartModel, app_names
@@ -25,8 +25,8 @@ from .validate import check, child_schema, is_map
 
 TOP_KEYS = ("domain", "image_registry", "apps", "charts")
 CHART_KEYS = ("description", "version", "app_version", "apps", "features", "custom_values")
-RESERVED_VALUES_KEYS = ("global", "ingress")
-FEATURES = ("pdb", "hpa", "ingress", "metrics", "networkPolicy")
+RESERVED_VALUES_KEYS = ("global", "ingress", "gateway", "networkPolicy", "extraObjects")
+FEATURES = ("pdb", "hpa", "ingress", "gateway", "metrics", "networkPolicy")
 META_KEYS = ("language", "description", "binary_target")
 SPEC_ONLY_KEYS = ("type", "hook", "tag", *META_KEYS)
 DEFAULT_REGISTRY = "registry.example.com"  # placeholder: set image_registry in real specs
@@ -140,7 +140,7 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
         # A misspelt key may be `features`: check the apps as if the features that add chart
         # values were on, so ingress.host or an app's ingress block are not blamed for it.
         # (pdb, hpa and metrics need no guess: an app that writes their block has them.)
-        features = {**features, "ingress": True, "networkPolicy": True}
+        features = {**features, "ingress": True, "gateway": True, "networkPolicy": True}
     app_settings = _chart_apps(errs, chart.get("apps"), join_key(base, "apps"))
     custom = _mapping(errs, chart.get("custom_values", {}), join_key(base, "custom_values"))
     # Problems so far are the chart's own keys; the apps are still checked, so one run reports them all.
@@ -181,8 +181,9 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
         if shape is None:
             continue
         defaults = app_defaults(shape, app_key, f"{registry}/{dashed(domain)}-{dashed(app_key)}")
-        if shape.ingress and not choice.routed and "ingress" not in settings:
-            defaults["ingress"]["enabled"] = False  # a name that matched no rule is not made public unasked
+        for block in ("ingress", "gateway"):  # a name that matched no rule is not made public unasked
+            if block in defaults and not choice.routed and block not in settings:
+                defaults[block]["enabled"] = False
         autoscaling = settings.get("autoscaling", {})
         if shape.hpa and "replicas" in settings and isinstance(autoscaling, dict) and "minReplicas" not in autoscaling:
             # While the HPA runs, replicas is not rendered: the written count becomes its floor.
@@ -206,10 +207,12 @@ def _parse_chart(errs, domain, registry, release_apps, chart_key, chart) -> Char
             "annotations": {},
             "tls": {"enabled": False, "configs": []},
         }
+    if features["gateway"]:
+        values["gateway"] = copy.deepcopy(GATEWAY_DEFAULTS)
     if any(shape.netpol for shape in shapes.values()):
         values["networkPolicy"] = copy.deepcopy(NETWORK_POLICY_DEFAULTS)
     values["extraObjects"] = []
-    schema = chart_schema(domain, shapes, features["ingress"])
+    schema = chart_schema(domain, shapes, features["ingress"], features["gateway"])
     unchecked = tuple(join_key(domain, "apps", app) for app in failed_apps)  # reported already
     _apply_custom_values(errs, values, schema, custom, sources, join_key(base, "custom_values"), unchecked)
     for path, message in check(values, schema):
@@ -295,15 +298,16 @@ def _normalize_app(errs, entry: dict, where: str) -> tuple[dict, dict, dict]:
 def _shape(errs, kind, settings, extra, features, where) -> AppShape | None:
     problems = len(errs.problems)
     if kind in (JOB, CRONJOB):
-        for block in ("podDisruptionBudget", "autoscaling", "ingress", "metrics", "replicas"):
+        for block in ("podDisruptionBudget", "autoscaling", "ingress", "gateway", "metrics", "replicas"):
             if block in settings:
                 errs.add(join_key(where, block), f"does not apply to a {kind}")
     if kind != JOB and "hook" in extra:
         errs.add(join_key(where, "hook"), "hooks apply to jobs only (set type: job)")
-    if "ingress" in settings and kind != API:
-        errs.add(join_key(where, "ingress"), "ingress applies to api apps only")
-    elif "ingress" in settings and not features["ingress"]:
-        errs.add(join_key(where, "ingress"), "the chart does not enable the ingress feature")
+    for block in ("ingress", "gateway"):
+        if block in settings and kind == PROCESSOR:
+            errs.add(join_key(where, block), f"{block} applies to api apps only")
+        elif block in settings and kind == API and not features[block]:
+            errs.add(join_key(where, block), f"the chart does not enable the {block} feature")
     if "configMountPath" in settings and "configFiles" not in settings:
         errs.add(join_key(where, "configMountPath"), "applies only with configFiles")
     if kind == PROCESSOR and "port" in settings and "healthPath" not in settings:
@@ -320,6 +324,7 @@ def _shape(errs, kind, settings, extra, features, where) -> AppShape | None:
         pdb=deployment and (features["pdb"] or "podDisruptionBudget" in settings),
         hpa=deployment and ((features["hpa"] and kind == API) or "autoscaling" in settings),
         ingress=kind == API and features["ingress"],
+        gateway=kind == API and features["gateway"],
         metrics=(kind == API and features["metrics"]) or (deployment and "metrics" in settings),
         config="configFiles" in settings,
         netpol=features["networkPolicy"] or "networkPolicy" in settings,

@@ -16,8 +16,9 @@ def chart_summary(model: ChartModel, objects: list[dict], paths: list[Path]) -> 
     width = max(len(app.key) for app in model.apps)
     for app in model.apps:
         note = app.type_reason
-        if app.type_reason == FALLBACK and app.shape.ingress and not app.values["ingress"]["enabled"]:
-            note += "; no Ingress path unless asked (ingress.enabled)"
+        unrouted = [key for key in ("ingress", "gateway") if key in app.values and not app.values[key]["enabled"]]
+        if app.type_reason == FALLBACK and unrouted:
+            note += f"; not routed unless asked ({', '.join(f'{key}.enabled' for key in unrouted)})"
         if not app.enabled:
             note += "; disabled"
         lines.append(f"  {app.key:<{width}}  {app.type:<9}  {note}")

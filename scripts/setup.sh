@@ -3,7 +3,7 @@
 #
 #   scripts/setup.sh            Python venv + cdk8s CLI (enough to generate charts)
 #   scripts/setup.sh --test     also Helm 3 and 4, checkov, kube-score, an OCI registry,
-#                               the real ServiceMonitor CRD (what the tests need)
+#                               the real ServiceMonitor and Gateway API CRDs (what the tests need)
 #
 # Tools built from source are cached outside the clone, keyed by version, in
 # $EHCF_CACHE (default ~/.cache/enhanced-helm-charts), and linked into .tools/bin
@@ -17,6 +17,7 @@ CHECKOV_VERSION=3.3.30
 KUBE_SCORE_VERSION=v1.20.0
 REGISTRY_VERSION=v3.1.2
 PROMETHEUS_OPERATOR_VERSION=v0.85.0
+GATEWAY_API_VERSION=v1.6.3
 CACHE=${EHCF_CACHE:-$HOME/.cache/enhanced-helm-charts}
 TOOLS_BIN=$PWD/.tools/bin
 mode=${1:-}
@@ -72,21 +73,31 @@ go_build kube-score "$KUBE_SCORE_VERSION" github.com/zegl/kube-score/cmd/kube-sc
 # The CNCF distribution registry: tests publish charts to it over OCI (tests/test_publish.py).
 go_build registry "$REGISTRY_VERSION" github.com/distribution/distribution/v3/cmd/registry registry
 
-# prometheus-operator's own ServiceMonitor CRD, from its Go module (the proxy serves the
-# source tree): tests/test_servicemonitor_crd.py checks our trimmed imports/crds copy and
-# every ServiceMonitor we render against it, and tests/e2e installs it on the API server.
-po="$CACHE/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
-po_crd=monitoring.coreos.com_servicemonitors.yaml
-if [ ! -s "$po/$po_crd" ]; then
-  log "prometheus-operator $PROMETHEUS_OPERATOR_VERSION ServiceMonitor CRD (first time only)"
-  po_src=$(go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" \
-    | python3 -c 'import json, sys; m = json.load(sys.stdin); print(m.get("Dir") or sys.exit(m.get("Error", "no Dir")))')
-  rm -rf "$po.tmp" && mkdir -p "$po.tmp"
-  install -m 644 "$po_src/example/prometheus-operator-crd/$po_crd" "$po.tmp/$po_crd"
-  rm -rf "$po" && mv "$po.tmp" "$po"  # a half-finished copy is redone, never used
-fi
-mkdir -p "$PWD/.tools/crds"
-ln -sf "$po/$po_crd" "$PWD/.tools/crds/$po_crd"
+# CRDs as their projects publish them, from their Go modules (the proxy serves the source
+# tree), cached by version and linked into .tools/crds: the tests check what we render
+# against them and tests/e2e installs them on the API server.
+go_crds() { # name version module folder file...
+  local name=$1 version=$2 module=$3 folder=$4 dir="$CACHE/$1-$2" file missing=
+  shift 4
+  for file in "$@"; do [ -s "$dir/$file" ] || missing=1; done
+  if [ -n "$missing" ]; then
+    log "$name $version CRDs (first time only)"
+    local src
+    src=$(go mod download -json "$module@$version" \
+      | python3 -c 'import json, sys; m = json.load(sys.stdin); print(m.get("Dir") or sys.exit(m.get("Error", "no Dir")))')
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    for file in "$@"; do install -m 644 "$src/$folder/$file" "$dir.tmp/$file"; done
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"  # a half-finished copy is redone, never used
+  fi
+  mkdir -p "$PWD/.tools/crds"
+  for file in "$@"; do ln -sf "$dir/$file" "$PWD/.tools/crds/$file"; done
+}
+# prometheus-operator's ServiceMonitor (our imports/crds copy is trimmed: tests/test_servicemonitor_crd.py).
+go_crds prometheus-operator "$PROMETHEUS_OPERATOR_VERSION" github.com/prometheus-operator/prometheus-operator \
+  example/prometheus-operator-crd monitoring.coreos.com_servicemonitors.yaml
+# Gateway API routes (the chart's gateway feature; imports/ is generated from them by scripts/import-crds.sh).
+go_crds gateway-api "$GATEWAY_API_VERSION" sigs.k8s.io/gateway-api config/crd/standard \
+  gateway.networking.k8s.io_httproutes.yaml gateway.networking.k8s.io_grpcroutes.yaml
 
 # A real Kubernetes control plane (etcd, kube-apiserver, ...) for tests/e2e, cached by version.
 log "control plane (first build takes 10-15 minutes)"

@@ -26,7 +26,7 @@ def test_the_summary_names_types_reasons_objects_and_paths(tmp_path):
     assert result.stdout.splitlines() == [
         "shop-web 0.1.0 (shop.yaml: charts.web)",
         "  cart_api     api        name ends in api",
-        "  celery_beat  api        fallback: the name matches no rule; no Ingress path unless asked (ingress.enabled)",
+        "  celery_beat  api        fallback: the name matches no rule; not routed unless asked (ingress.enabled)",
         "  mail_worker  processor  name has the word worker",
         "  cleanup      job        type written",
         "  objects: 3 Deployment, 2 Service, 3 PodDisruptionBudget, 1 Job, 1 Ingress",

@@ -507,3 +507,13 @@ def test_helm_package_app_version_sets_every_default_image_tag(helm, example_out
     (package,) = tmp_path.glob("*.tgz")
     images = [c["image"] for o in render(helm, package) if o["kind"] == "Deployment" for c in o["spec"]["template"]["spec"]["containers"]]
     assert len(images) == 4 and all(image.endswith(":9.9.9") for image in images), images
+
+
+def test_a_string_helm_writes_plain_but_yaml_11_misreads_is_read_back_as_text(helm, example_out, tmp_path):
+    """Helm's toYaml writes the string "=" plain; PyYAML alone would fail on it (a YAML 1.1 value key)."""
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"ingress": {"annotations": {"team": "="}}}))
+    objects = by_identity(render(helm, chart_dir(example_out, MANMAN), "-f", values))
+    assert objects[("Ingress", "manman-production-chart-ingress")]["metadata"]["annotations"] == {"team": "="}
+    result = run_cli("diff", chart_dir(example_out, MANMAN), chart_dir(example_out, MANMAN), "-f", values, "--helm", helm)
+    assert (result.returncode, result.stderr) == (0, "")

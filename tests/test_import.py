@@ -204,7 +204,13 @@ def test_without_output_file_the_spec_goes_to_stdout_and_warnings_to_stderr(exam
     assert result.returncode == 0
     assert yaml.safe_load(result.stdout) == {
         "domain": "demo",
-        "charts": {"api_chart": {"apps": ["hello_api"], "features": {"ingress": True, "metrics": True}}},
+        "charts": {
+            "api_chart": {
+                "apps": ["hello_api"],
+                "features": {"ingress": True, "metrics": True, "gateway": True},  # the HTTPRoute maps back too
+                "custom_values": {"gateway.parentRefs": [{"name": "shared", "namespace": "gateway-system"}]},
+            }
+        },
     }
     assert "import: warning" not in result.stderr
 

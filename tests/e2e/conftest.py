@@ -46,7 +46,14 @@ import yaml
 HERE = Path(__file__).parent
 CLUSTER_SH = HERE / "cluster.sh"
 # The real CRDs (scripts/setup.sh --test links them from prometheus-operator's Go module).
-REAL_CRDS = (HERE.parent.parent / ".tools" / "crds" / "monitoring.coreos.com_servicemonitors.yaml",)
+REAL_CRDS = tuple(
+    HERE.parent.parent / ".tools" / "crds" / name
+    for name in (
+        "monitoring.coreos.com_servicemonitors.yaml",
+        "gateway.networking.k8s.io_httproutes.yaml",
+        "gateway.networking.k8s.io_grpcroutes.yaml",
+    )
+)
 # The version the binaries are built at (they report it at /version).
 K8S_VERSION = re.search(r"^\s*(?:require\s+)?k8s\.io/kubernetes (v\S+)", (HERE / "kube" / "go.mod").read_text(), re.M).group(1)
 

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from conftest import EXAMPLE_CHARTS, HELMS, render, run_cli, run_helm, tool
 from test_real_services import SCHEDULING_SETS
+
+from constructs_lib.manifests import load_documents
 
 from .conftest import REAL_CRDS, ApiError, ControlPlane, create_crds
 
@@ -48,6 +49,8 @@ KINDS = {
     "PodDisruptionBudget": "policy/v1",
     "HorizontalPodAutoscaler": "autoscaling/v2",
     "Ingress": "networking.k8s.io/v1",
+    "HTTPRoute": "gateway.networking.k8s.io/v1",
+    "GRPCRoute": "gateway.networking.k8s.io/v1",
     "ServiceMonitor": "monitoring.coreos.com/v1",
     "ServiceAccount": "v1",
     "ConfigMap": "v1",
@@ -156,6 +159,7 @@ UPGRADES = {
             "demo.apps.hello_api.port=8080",
             "demo.apps.hello_api.metrics.enabled=false",
             "demo.apps.hello_api.ingress.enabled=false",
+            "demo.apps.hello_api.gateway.path=/v2",
         ),
         expect=(
             Expect("Deployment", "hello_api", IMAGE, "registry.example.com/demo-hello-api:2.0.0"),
@@ -163,6 +167,8 @@ UPGRADES = {
             Expect("Deployment", "hello_api", REPLICAS, 3),
             Expect("Deployment", "hello_api", f"{CONTAINER}.ports.0.containerPort", 8080),
             Expect("Service", "hello_api", "spec.ports.0.port", 8080),
+            Expect("HTTPRoute", None, "spec.rules.0.matches.0.path.value", "/v2"),
+            Expect("HTTPRoute", None, "spec.rules.0.backendRefs.0.port", 8080),
         ),
         # The only ingress path off: the chart's Ingress goes with it.
         gone=(("ServiceMonitor", "hello_api"), ("Ingress", None)),
@@ -748,7 +754,7 @@ def test_values_the_chart_accepts_the_server_accepts(control_plane, dry_run_name
         assert refusal in result.stderr, result.stderr[-2000:]
         return
     refused = []
-    for obj in (o for o in yaml.safe_load_all(result.stdout) if o):
+    for obj in load_documents(result.stdout):
         path = control_plane.path(obj["apiVersion"], obj["kind"], dry_run_namespace)
         try:
             # Strict: an unknown or duplicate field is an error, not a warning.
