@@ -38,7 +38,7 @@ is kept in the generated values.yaml); `json.encode` does the scalars.
 
 # Feature names the Starlark side accepts; the generator (constructs_lib/spec.py
 # FEATURES) is the authority and re-checks everything at build time.
-KNOWN_FEATURES = ["pdb", "hpa", "ingress", "metrics"]
+KNOWN_FEATURES = ["pdb", "hpa", "ingress", "gateway", "metrics", "networkPolicy"]
 
 _CHART_KEYS = ["description", "version", "app_version", "apps", "features", "custom_values"]
 _SERVICE_TYPES = ["api", "processor", "job", "cronjob"]
