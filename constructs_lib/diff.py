@@ -105,8 +105,10 @@ def _compare_items(old: list[dict], new: list[dict], path: FieldPath) -> list[Ch
 
 
 def _list_key(old: list[dict], new: list[dict]) -> str | None:
+    """The first LIST_KEYS key every item has as a distinct scalar (an HTTPRoute match's
+    `path` is a mapping: such lists are compared by position)."""
     for key in LIST_KEYS:
-        if all(key in i for i in (*old, *new)):
+        if all(isinstance(i.get(key), (str, int, float, bool)) for i in (*old, *new)):
             for items in (old, new):
                 values = [json.dumps(i[key], sort_keys=True) for i in items]
                 if len(set(values)) != len(values):

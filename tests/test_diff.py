@@ -165,12 +165,13 @@ def test_two_different_charts_name_added_and_removed_objects(helm, example_out):
     assert lines[:2] == [f"--- {old}", f"+++ {new}"]
     assert lines[2:] == [
         "- removed Deployment/demo-api-chart-hello-api",
+        "- removed HTTPRoute/demo-api-chart-route",
         "- removed Ingress/demo-api-chart-ingress",
         "- removed Service/demo-api-chart-hello-api-service",
         "- removed ServiceMonitor/demo-api-chart-hello-api-monitor",
         "+ added   Deployment/myapp-dev-chart-api-server",
         "+ added   Service/myapp-dev-chart-api-server-service",
-        "2 added, 4 removed, 0 changed, 0 unchanged",
+        "2 added, 5 removed, 0 changed, 0 unchanged",
     ]
     as_json = json.loads(run_cli("diff", old, new, "--helm", helm, "--output", "json").stdout)
     assert as_json["equal"] is False and as_json["changed"] == [] and as_json["unchanged"] == 0
@@ -191,7 +192,19 @@ def test_set_on_the_chart_side_shows_the_changed_fields(helm, example_out):
         "~ changed Deployment/demo-api-chart-hello-api",
         "    spec.replicas: 2 -> 5",
         '    spec.template.spec.containers[name=app].env: (absent) -> [{"name": "X", "value": "y"}]',
-        "0 added, 0 removed, 1 changed, 3 unchanged",
+        "0 added, 0 removed, 1 changed, 4 unchanged",
+    ]
+
+
+@pytest.mark.helm
+def test_a_route_change_shows_as_its_field(helm, example_out):
+    manifests = example_out / "manifests" / f"{DEMO}.k8s.yaml"
+    result = run_cli("diff", manifests, example_out / "charts" / DEMO, "--helm", helm, "--set", "demo.apps.hello_api.gateway.path=/v2")
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines()[2:] == [
+        "~ changed HTTPRoute/demo-api-chart-route",
+        '    spec.rules[0].matches[0].path.value: "/hello-api" -> "/v2"',
+        "0 added, 0 removed, 1 changed, 4 unchanged",
     ]
 
 
