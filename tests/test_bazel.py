@@ -380,6 +380,14 @@ def test_example_equals_cli_on_the_same_json_spec(examples_built, cli_on_bazel_s
     assert not problems, "\n".join(problems)
 
 
+def test_this_repo_builds_offline_without_override_flags(examples_built, repo_bazel):
+    """The WORKSPACE declares the stubs: the README's `bazel build //examples/...` needs no flags."""
+    plain = Bazel(REPO, repo_bazel.startup[0].split("=", 1)[1])
+    plain.flags = [f for f in repo_bazel.flags if not f.startswith("--override_repository")]
+    result = plain.run("build", "//examples/...")
+    assert "Build completed successfully" in result.stderr
+
+
 def test_example_chart_tests_pass(examples_built, repo_bazel):
     result = repo_bazel.run("test", "//examples/...", "--test_output=all", *_helm_test_env())
     tests = [f"{d}_{c}_test" for d, c, _ in _specs()]
