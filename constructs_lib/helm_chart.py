@@ -20,7 +20,7 @@ VALUES_HEADER = """\
 
 
 def dump_yaml(data) -> str:
-    """PyYAML's safe dump (block style, keys in order, unicode kept), written by fast_yaml."""
+    """Block YAML (keys in order, unicode kept, YAML 1.1 lookalikes double-quoted), written by fast_yaml."""
     return fast_yaml.dump(data)
 
 

@@ -295,3 +295,9 @@ def test_every_problem_of_a_spec_is_reported_in_one_run():
         'charts.web.custom_values."shop.apps.a_api.nope"',
         "charts.web.featurs",
     ]
+
+
+def test_a_pattern_ends_at_the_end_of_the_text_as_in_helm():
+    """Python's `$` also matches before a final newline; Go's (Helm's) does not."""
+    found = problems({"domain": "shop", "charts": {"web": {"apps": {"cart_api": {"nodeSelector": {"team": "a\n"}}}}}})
+    assert [key for key, _ in found] == ["charts.web.apps.cart_api.nodeSelector.team"]
