@@ -38,7 +38,7 @@ def _port(app: App) -> int:
     return app.values["gateway"].get("port", app.values["port"])
 
 
-def _http_rule(g, chart: ChartModel, app: App):
+def _http_rule(g, app: App):
     route = app.values["gateway"]
     path = g.HttpRouteSpecRulesMatchesPath(type=g.HttpRouteSpecRulesMatchesPathType[_enum(route["pathType"])], value=route["path"])
     return g.HttpRouteSpecRules(
@@ -47,7 +47,7 @@ def _http_rule(g, chart: ChartModel, app: App):
     )
 
 
-def _grpc_rule(g, chart: ChartModel, app: App):
+def _grpc_rule(g, app: App):
     route = app.values["gateway"]
     method = {key: route[key] for key in ("service", "method") if route.get(key)}
     return g.GrpcRouteSpecRules(
@@ -119,7 +119,7 @@ class DomainRoutes(BoundConstruct):
             spec=spec(
                 parent_refs=[parent(**{snake(k): v for k, v in ref.items()}) for ref in settings["parentRefs"]] or None,
                 hostnames=settings["hostnames"] or None,
-                rules=[rule(g, chart, a) for a in routed_apps(chart, kind)],
+                rules=[rule(g, a) for a in routed_apps(chart, kind)],
             ),
         )
         any_routed = " ".join(f'(and ${v}.enabled ${v}.gateway.enabled (eq ${v}.gateway.kind "{kind}"))' for v in variables)

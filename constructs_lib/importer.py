@@ -321,7 +321,7 @@ def find_routes(objects: list[dict], workloads: list[Workload]) -> list[dict]:
     return found
 
 
-def _gateway_settings(w: Workload, app) -> dict:
+def _gateway_settings(w: Workload) -> dict:
     """An app's `gateway` block from its rule (HTTPRoute: the first path match; GRPCRoute: the first method match)."""
     if not w.gateway_rule:
         return {"enabled": False}
@@ -545,7 +545,7 @@ def _source_values(w: Workload, app: App, global_env: dict) -> dict:
     elif "ingress" in app.values:
         values["ingress"] = {"enabled": False}
     if "gateway" in app.values:
-        values["gateway"] = _gateway_settings(w, app)
+        values["gateway"] = _gateway_settings(w)
     if "metrics" in app.values:
         values["metrics"] = metrics = {"port": w.metrics_port, "path": w.metrics_path or app.values["metrics"]["path"]}
         implied = {"prometheus.io/path": metrics["path"], "prometheus.io/port": str(metrics["port"]), "prometheus.io/scrape": "true"}

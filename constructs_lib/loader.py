@@ -58,10 +58,13 @@ def written_float(text: str) -> float | None:
     return number if repr(number) == text else None
 
 
+_YAML_11 = yaml.resolver.Resolver()  # PyYAML's own rules, for comparison
+
+
 def kept_as_text(text: str) -> bool:
     """Whether this text, written plain, is text here but a number, boolean or date in YAML 1.1 (for hints)."""
     text_tag = "tag:yaml.org,2002:str"
-    return plain_scalar_tag(text) == text_tag and _BaseLoader.resolve(_BaseLoader, yaml.ScalarNode, text, (True, False)) != text_tag
+    return plain_scalar_tag(text) == text_tag and _YAML_11.resolve(yaml.ScalarNode, text, (True, False)) != text_tag
 
 
 class _DuplicateKey(Exception):

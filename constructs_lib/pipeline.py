@@ -97,8 +97,9 @@ def write_outputs(builds: list[ChartBuild], outdir: Path, clean: bool = False) -
     try:
         written = {}
         for build in builds:
-            written[build.model.name] = [outdir / rel for rel in _chart_entries(build)]
-            for rel in _chart_entries(build):
+            entries = _chart_entries(build)
+            written[build.model.name] = [outdir / rel for rel in entries]
+            for rel in entries:
                 if rel.parts[0] == "charts":
                     for file, data in build.files.items():
                         _write(staging / rel / file, data)

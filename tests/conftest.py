@@ -11,6 +11,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import yaml
@@ -33,8 +34,40 @@ EXAMPLE_CHARTS = (
     "myapp-staging-chart",
     "payments-ledger-chart",
 )
+# A chart with every feature and every kind of app: what the examples leave out.
+EVERY_SHAPE_SPEC = {
+    "domain": "shop",
+    "charts": {
+        "all": {
+            "features": {"pdb": True, "hpa": True, "ingress": True, "gateway": True, "metrics": True, "networkPolicy": True},
+            "apps": {
+                "cart_api": {"configFiles": {"a.yaml": "x"}},
+                "mail_worker": {"healthPath": "/h", "port": 8080, "metrics": {"enabled": True}},
+                "cleanup": {"type": "job"},
+                "nightly": {"type": "cronjob", "schedule": "@daily"},
+            },
+            "custom_values": {"gateway.parentRefs": [{"name": "shared"}]},
+        }
+    },
+}
 # Fields only a Helm release knows; the synth cannot (design: default render equals synth).
 RELEASE_LABELS = ("app.kubernetes.io/instance", "app.kubernetes.io/managed-by", "helm.sh/chart")
+
+
+def unavailable(message: str) -> NoReturn:
+    """Something scripts/setup.sh --test installs is missing: a failure in CI, a skip locally."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def installed_crds(*names: str) -> tuple[Path, ...]:
+    """CRDs as their projects publish them, from .tools/crds (scripts/setup.sh --test)."""
+    paths = tuple(TOOLS.parent / "crds" / name for name in names)
+    missing = [str(p.relative_to(ROOT)) for p in paths if not p.exists()]
+    if missing:
+        unavailable(f"CRDs not installed ({', '.join(missing)}): run scripts/setup.sh --test")
+    return paths
 
 
 def tool(name: str) -> Path:
@@ -44,10 +77,7 @@ def tool(name: str) -> Path:
         found = shutil.which(name)
         if found:
             return Path(found)
-        message = f"{name} not installed: run scripts/setup.sh --test"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{name} not installed: run scripts/setup.sh --test")
     return path
 
 

@@ -26,6 +26,7 @@ from functools import cache
 import jsonschema
 import pytest
 import yaml
+from conftest import EVERY_SHAPE_SPEC
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import ValidationError
@@ -46,26 +47,12 @@ ROOT_ONLY = frozenset({"$schema", "definitions"})
 # chart cannot render literally (DEL, C1 controls, U+FFFE/FFFF, lone surrogates). Written
 # here from its comment, not imported, so a change there shows up as a disagreement.
 NOT_RENDERABLE = re.compile("[\u007f-\u009f\ufffe\uffff\ud800-\udfff]")
-EVERY_SHAPE = {  # as in test_helm.py: every feature, every kind of app
-    "domain": "shop",
-    "charts": {
-        "all": {
-            "features": {"pdb": True, "hpa": True, "ingress": True, "metrics": True, "networkPolicy": True},
-            "apps": {
-                "cart_api": {"configFiles": {"a.yaml": "x"}},
-                "mail_worker": {"healthPath": "/h", "port": 8080, "metrics": {"enabled": True}},
-                "cleanup": {"type": "job"},
-                "nightly": {"type": "cronjob", "schedule": "@daily"},
-            },
-        }
-    },
-}
 
 
 @cache
 def chart_models() -> tuple:
     """The example charts and a chart with every feature and every kind of app."""
-    return (*load_models(default_specs()), *parse_spec(EVERY_SHAPE, "every-shape.yaml"))
+    return (*load_models(default_specs()), *parse_spec(EVERY_SHAPE_SPEC, "every-shape.yaml"))
 
 
 def deref(schema: dict, root: dict) -> dict:

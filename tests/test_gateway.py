@@ -3,11 +3,9 @@ against the real Gateway API CRDs (v1.6.3, scripts/setup.sh --test)."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import yaml
-from conftest import ROOT, by_identity, render, run_cli, run_helm, strip_release_fields
+from conftest import ROOT, by_identity, installed_crds, render, run_cli, run_helm, strip_release_fields
 from test_servicemonitor_crd import DNS_SUBDOMAIN, served_schema, strict
 
 from constructs_lib import SpecError, build_all, parse_spec
@@ -39,10 +37,7 @@ SHOP = {
 def crds() -> dict[str, dict]:
     import jsonschema
 
-    missing = [str(p) for p in CRDS.values() if not p.exists()]
-    if missing:
-        message = f"Gateway API CRDs not installed ({', '.join(missing)}): run scripts/setup.sh --test"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    installed_crds(*(p.name for p in CRDS.values()))
     return {kind: jsonschema.Draft4Validator(strict(served_schema(yaml.safe_load(p.read_text())))) for kind, p in CRDS.items()}
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 import yaml
-from conftest import EXAMPLE_CHARTS, by_identity, extra_identities, render, run_cli, run_helm, strip_release_fields
+from conftest import EVERY_SHAPE_SPEC, EXAMPLE_CHARTS, by_identity, extra_identities, render, run_cli, run_helm, strip_release_fields
 
 from constructs_lib.defaults import NETWORK_POLICY_DEFAULTS
 
@@ -447,21 +447,7 @@ def test_every_row_of_each_charts_values_table_has_a_type_and_a_description(exam
     from constructs_lib import parse_spec
     from constructs_lib.chart_readme import chart_readme
 
-    every_shape = {
-        "domain": "shop",
-        "charts": {
-            "all": {
-                "features": {"pdb": True, "hpa": True, "ingress": True, "metrics": True, "networkPolicy": True},
-                "apps": {
-                    "cart_api": {"configFiles": {"a.yaml": "x"}},
-                    "mail_worker": {"healthPath": "/h", "port": 8080, "metrics": {"enabled": True}},
-                    "cleanup": {"type": "job"},
-                    "nightly": {"type": "cronjob", "schedule": "@daily"},
-                },
-            }
-        },
-    }
-    models = [b.model for b in example_builds.values()] + parse_spec(every_shape, "spec.yaml")
+    models = [b.model for b in example_builds.values()] + parse_spec(EVERY_SHAPE_SPEC, "spec.yaml")
     checked = 0
     for model in models:
         table = chart_readme(model).split("## Values", 1)[1]

@@ -19,14 +19,13 @@ tests/e2e installs the same real CRD on the API server (tests/e2e/conftest.py).
 from __future__ import annotations
 
 import copy
-import os
 import re
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
-from conftest import EXAMPLE_CHARTS, ROOT, render
+from conftest import EXAMPLE_CHARTS, ROOT, installed_crds, render
 
 REAL_CRD = ROOT / ".tools" / "crds" / "monitoring.coreos.com_servicemonitors.yaml"
 TRIMMED_CRD = ROOT / "imports" / "crds" / "servicemonitor.yaml"
@@ -45,14 +44,9 @@ KNOWN_DRIFT = {
 
 
 def real_crd_path() -> Path:
-    """The real CRD from scripts/setup.sh --test; missing fails in CI, skips locally
-    (the same rule as conftest.tool)."""
-    if not REAL_CRD.exists():
-        message = f"real ServiceMonitor CRD not installed ({REAL_CRD.relative_to(ROOT)}): run scripts/setup.sh --test"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return REAL_CRD
+    """The real CRD from scripts/setup.sh --test; missing fails in CI, skips locally."""
+    (path,) = installed_crds(REAL_CRD.name)
+    return path
 
 
 @pytest.fixture(scope="module")

@@ -410,24 +410,25 @@ _enhanced_helm_chart = rule(
 # ---------------------------------------------------------------------------
 # The chart test
 
-def _chart_test_impl(ctx):
+def _chart_script(ctx, substitutions, files):
+    """DefaultInfo of `<label>.sh`, the rule's template filled in for its chart."""
     info = ctx.attr.chart[HelmChartInfo]
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.expand_template(
         template = ctx.file._template,
         output = script,
-        substitutions = {
+        substitutions = dict(substitutions, **{
             "%CHART_LABEL%": str(ctx.attr.chart.label),
-            "%CHART_NAME%": info.name,
             "%PACKAGE%": info.package.short_path,
-            "%CHART_DIR%": info.chart_dir.short_path,
-        },
+        }),
         is_executable = True,
     )
-    return [DefaultInfo(
-        executable = script,
-        runfiles = ctx.runfiles(files = [info.package, info.chart_dir]),
-    )]
+    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = [info.package] + files))]
+
+def _chart_test_impl(ctx):
+    info = ctx.attr.chart[HelmChartInfo]
+    substitutions = {"%CHART_NAME%": info.name, "%CHART_DIR%": info.chart_dir.short_path}
+    return _chart_script(ctx, substitutions, [info.chart_dir])
 
 _chart_test = rule(
     implementation = _chart_test_impl,
@@ -443,20 +444,8 @@ _chart_test = rule(
 # Publishing
 
 def _chart_push_impl(ctx):
-    info = ctx.attr.chart[HelmChartInfo]
-    script = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.expand_template(
-        template = ctx.file._template,
-        output = script,
-        substitutions = {
-            "%CHART_LABEL%": str(ctx.attr.chart.label),
-            "%PACKAGE%": info.package.short_path,
-            "%MAIN%": ctx.file._main.short_path,
-        },
-        is_executable = True,
-    )
-    files = [info.package, ctx.file._main] + ctx.files._generator_srcs
-    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = files))]
+    substitutions = {"%MAIN%": ctx.file._main.short_path}
+    return _chart_script(ctx, substitutions, [ctx.file._main] + ctx.files._generator_srcs)
 
 _chart_push = rule(
     implementation = _chart_push_impl,

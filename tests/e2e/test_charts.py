@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE_CHARTS, HELMS, render, run_cli, run_helm, tool
+from conftest import EXAMPLE_CHARTS, HELMS, installed_crds, render, run_cli, run_helm, tool
 from test_real_services import SCHEDULING_SETS
 
 from constructs_lib.manifests import load_documents
@@ -527,10 +526,7 @@ def api_warnings(stderr: str) -> list[str]:
 def crds(control_plane: ControlPlane) -> None:
     """The CRDs the charts need (the demo chart's ServiceMonitor) as prometheus-operator
     publishes them, created once and serving before any chart is installed."""
-    missing = [str(f) for f in REAL_CRDS if not f.exists()]
-    if missing:
-        message = f"real CRDs not installed ({', '.join(missing)}): run scripts/setup.sh --test"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    installed_crds(*(f.name for f in REAL_CRDS))
     create_crds(control_plane, REAL_CRDS)
 
 
