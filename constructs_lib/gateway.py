@@ -21,7 +21,7 @@ from .schema import HTTP_ROUTE as HTTP
 
 
 def _classes():
-    return importlib.import_module("imports.io.k8s.networking.gateway")
+    return importlib.import_module("._imports.io.k8s.networking.gateway", __package__)
 
 
 def routed(app: App, kind: str) -> bool:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import cdk8s
 from constructs import Construct
 
-from imports.com.coreos import monitoring
-
+from ._imports.com.coreos import monitoring
 from .bindings import BoundConstruct, Value
 from .labels import app_labels, selector_labels
 from .naming import dashed

@@ -44,6 +44,16 @@ fi
 
 [ "$mode" = "--test" ] || exit 0
 
+# The runtime dependencies as wheels, keyed by requirements.txt: the outside-user test installs
+# this project's wheel into a fresh virtualenv from them, offline.
+wheels="$CACHE/wheels-$(sha256sum requirements.txt | cut -c1-16)"
+if [ ! -f "$wheels/.complete" ]; then
+  log "runtime wheels (first time only)"
+  rm -rf "$wheels" && .venv/bin/pip download -q --disable-pip-version-check -d "$wheels" -r requirements.txt
+  touch "$wheels/.complete"  # a half-finished download is redone, never used
+fi
+ln -sfn "$wheels" .tools/wheels
+
 # Go tools from the Go module proxy, built once per version.
 go_build() { # name version package link
   local name=$1 version=$2 package=$3 link=$4 dir="$CACHE/$1-$2"
