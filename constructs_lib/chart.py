@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import cdk8s
 from constructs import Construct
@@ -16,7 +15,7 @@ from .model import TOGGLES, App, ChartModel
 from .monitoring import OptionalServiceMonitor
 from .naming import API, CRONJOB, JOB, PROCESSOR
 from .network_policy import OptionalNetworkPolicy
-from .optional import OptionalHpa, OptionalPdb, OptionalServiceAccount
+from .optional import OptionalHpa, OptionalPdb, OptionalServiceAccount, ServiceRef
 from .props import props_from_values, vars_of
 from .schema import ROUTE_KINDS
 from .services import ApiService, CronJobService, JobService, ProcessorService
@@ -37,14 +36,6 @@ TOGGLED_BLOCKS = (*OPTIONAL_CONSTRUCTS, "ingress", "gateway")
 def _optional_applies(key: str, app: App) -> bool:
     """ServiceMonitors scrape a Service, which only api apps have."""
     return key in app.values and (key != "metrics" or app.type == API)
-
-
-@dataclass(frozen=True)
-class _Built:
-    """What an optional object reads from its service, for a service built in another chart."""
-
-    app: App
-    chart: ChartModel
 
 
 class _BoundChart(cdk8s.Chart):
@@ -103,7 +94,7 @@ class SwitchedOffChart(_BoundChart):
         forced = everything_enabled(model)
         self.model = forced
         for app, on in zip(model.apps, forced.apps, strict=True):
-            service = _Built(on, forced) if app.enabled else self.add_service(forced, on)  # enabled: in the synth already
+            service = ServiceRef(on, forced) if app.enabled else self.add_service(forced, on)  # enabled: in the synth already
             self.add_optional(service, lambda key, app=app: not (app.enabled and app.feature_on(key)))
         routable = any("ingress" in a.values for a in model.api_apps)  # no api app: no Ingress ever
         if routable and not (model.ingress["enabled"] and routed_apps(model)):
@@ -127,19 +118,20 @@ def _routed_as(model: ChartModel, kind: str) -> ChartModel:
     return dataclasses.replace(model, apps=apps)
 
 
+def switched_on(app: App) -> App:
+    """The app with every toggle on."""
+    values = {**app.values, "enabled": True}
+    for key in TOGGLED_BLOCKS:
+        if key in values:
+            values[key] = {**values[key], TOGGLES.get(key, "enabled"): True}
+    return dataclasses.replace(app, values=values)
+
+
 def everything_enabled(model: ChartModel) -> ChartModel:
     """The model with every toggle on."""
-
-    def on(app: App) -> App:
-        values = {**app.values, "enabled": True}
-        for key in TOGGLED_BLOCKS:
-            if key in values:
-                values[key] = {**values[key], TOGGLES.get(key, "enabled"): True}
-        return dataclasses.replace(app, values=values)
-
     values = dict(model.values)
     if model.ingress:
         values["ingress"] = {**model.ingress, "enabled": True}
     if model.gateway:
         values["gateway"] = {**model.gateway, "enabled": True}
-    return dataclasses.replace(model, apps=tuple(on(a) for a in model.apps), values=values)
+    return dataclasses.replace(model, apps=tuple(switched_on(a) for a in model.apps), values=values)

@@ -10,22 +10,26 @@ import cdk8s
 from constructs import Construct
 
 from ._imports.com.coreos import monitoring
-from .bindings import BoundConstruct, Value
+from .bindings import Value
 from .labels import app_labels, selector_labels
+from .model import App, ChartContext
 from .naming import dashed
-from .optional import target_app
+from .optional import OptionalObject
 from .pod_bindings import METRICS_PORT_NAME
 
 SCRAPE_INTERVAL = "30s"
 
 
-class OptionalServiceMonitor(BoundConstruct):
+class OptionalServiceMonitor(OptionalObject):
     """Scrapes the `metrics` port of `target` (an ApiService built with a `metrics` prop)
     while `metrics.enabled` is on."""
 
+    BLOCK = "metrics"
+
     def __init__(self, scope: Construct, id: str, *, target):
-        super().__init__(scope, id)
-        app, chart = target_app(self, target, "metrics"), target.chart
+        super().__init__(scope, id, target)
+
+    def build(self, app: App, chart: ChartContext) -> None:
         name = app.names.monitor
         self.monitor = monitoring.ServiceMonitor(
             self,

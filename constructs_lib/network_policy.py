@@ -15,12 +15,12 @@ import json
 
 from constructs import Construct
 
-from .bindings import BoundConstruct, Raw
+from .bindings import Raw
 from .defaults import NETWORK_POLICY_DEFAULTS
 from .labels import app_labels, selector_labels
 from .model import App, ChartContext, ChartModel
 from .naming import API, dashed
-from .optional import target_app
+from .optional import OptionalObject
 from .pod_bindings import METRICS_PORT_NAME
 
 PART_OF = "app.kubernetes.io/part-of"
@@ -110,17 +110,21 @@ def _egress_lines(chart: ChartContext | ChartModel) -> tuple[str, ...]:
     )
 
 
-class OptionalNetworkPolicy(BoundConstruct):
+class OptionalNetworkPolicy(OptionalObject):
     """A NetworkPolicy for `target` (any service construct built with a `network_policy`
     prop). `ingress_from` and `metrics_from` are the NetworkPolicyPeers of the ingress
     controller and the metrics scraper; default: the chart's `networkPolicy` values in a
     DomainChart, else the ingress-nginx and monitoring namespaces."""
 
+    BLOCK = "networkPolicy"
+    JOBS_TOO = True
+
     def __init__(self, scope: Construct, id: str, *, target, ingress_from: list | None = None, metrics_from: list | None = None):
-        super().__init__(scope, id)
-        app, chart = target_app(self, target, "networkPolicy", jobs_too=True), target.chart
+        super().__init__(scope, id, target, ingress_from=ingress_from, metrics_from=metrics_from)
+
+    def build(self, app: App, chart: ChartContext, ingress_from: list | None = None, metrics_from: list | None = None) -> None:
         shared = (getattr(chart, "values", None) or {}).get("networkPolicy", NETWORK_POLICY_DEFAULTS)
-        peers = {
+        self.peers = peers = {
             "ingressFrom": shared["ingressFrom"] if ingress_from is None else list(ingress_from),
             "metricsFrom": shared["metricsFrom"] if metrics_from is None else list(metrics_from),
         }

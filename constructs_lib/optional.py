@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cdk8s
 import cdk8s_plus_28 as kplus
 from constructs import Construct
 
 from .bindings import BoundConstruct, Raw, Value, WithValue
 from .labels import app_labels, selector_labels
-from .model import App
+from .model import App, ChartContext
 from .naming import dashed
 from .props import PropsError, snake
 
@@ -62,13 +64,48 @@ def target_app(construct: Construct, target, block: str, jobs_too: bool = False)
     return app
 
 
-class OptionalPdb(BoundConstruct):
+@dataclass(frozen=True)
+class ServiceRef:
+    """What an optional object reads from its service: for a service built elsewhere
+    (another chart, or the switched-on twin a Helm chart needs for its template)."""
+
+    app: App
+    chart: ChartContext
+
+
+class OptionalObject(BoundConstruct):
+    """An optional object of one service, switched on by the service's `BLOCK` values.
+
+    While the block (or the app) is off, the construct makes no object, as the synth
+    must not have it, and keeps `switched_off`: how to build it switched on, which a
+    Helm chart needs for the template that `--set <block>.enabled=true` brings back.
+    """
+
+    BLOCK: str
+    JOBS_TOO = False
+
+    def __init__(self, scope: Construct, id: str, target, **options):
+        super().__init__(scope, id)
+        self.app = target_app(self, target, self.BLOCK, jobs_too=self.JOBS_TOO)
+        self.target = target
+        self.switched_off: dict | None = None if self.app.enabled and self.app.feature_on(self.BLOCK) else options
+        if self.switched_off is None:
+            self.build(self.app, target.chart, **options)
+
+    def build(self, app: App, chart: ChartContext, **options) -> None:
+        raise NotImplementedError
+
+
+class OptionalPdb(OptionalObject):
     """A PodDisruptionBudget for `target` (an ApiService or ProcessorService built with a
     `pod_disruption_budget` prop) that never blocks node drains (see rules.pdb_problem)."""
 
+    BLOCK = "podDisruptionBudget"
+
     def __init__(self, scope: Construct, id: str, *, target):
-        super().__init__(scope, id)
-        app, chart = target_app(self, target, "podDisruptionBudget"), target.chart
+        super().__init__(scope, id, target)
+
+    def build(self, app: App, chart: ChartContext) -> None:
         pdb = app.values["podDisruptionBudget"]
         bound = next((k for k in ("minAvailable", "maxUnavailable") if k in pdb), None)
         spec = {
@@ -89,13 +126,16 @@ class OptionalPdb(BoundConstruct):
         )
 
 
-class OptionalHpa(BoundConstruct):
+class OptionalHpa(OptionalObject):
     """An autoscaling/v2 HorizontalPodAutoscaler on CPU and memory utilisation for `target`
     (an ApiService or ProcessorService built with an `autoscaling` prop)."""
 
+    BLOCK = "autoscaling"
+
     def __init__(self, scope: Construct, id: str, *, target):
-        super().__init__(scope, id)
-        app, chart = target_app(self, target, "autoscaling"), target.chart
+        super().__init__(scope, id, target)
+
+    def build(self, app: App, chart: ChartContext) -> None:
         hpa = app.values["autoscaling"]
         spec: dict = {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app.names.workload},
@@ -126,14 +166,18 @@ class OptionalHpa(BoundConstruct):
         )
 
 
-class OptionalServiceAccount(BoundConstruct):
+class OptionalServiceAccount(OptionalObject):
     """A ServiceAccount for `target` (any service construct built with
     `service_account=ServiceAccount(create=True, ...)`), named `name` or the app's object
     name, carrying the annotations cloud IAM reads (eks.amazonaws.com/role-arn, ...)."""
 
+    BLOCK = "serviceAccount"
+    JOBS_TOO = True
+
     def __init__(self, scope: Construct, id: str, *, target):
-        super().__init__(scope, id)
-        app, chart = target_app(self, target, "serviceAccount", jobs_too=True), target.chart
+        super().__init__(scope, id, target)
+
+    def build(self, app: App, chart: ChartContext) -> None:
         account = app.values["serviceAccount"]
         name = account["name"] or app.names.workload
         self.service_account = kplus.ServiceAccount(

@@ -132,17 +132,21 @@ class WorkloadProps:
         are cut and get a stable hash.
     image_pull_policy: default "Always".
     command, args: default empty (the image's entrypoint).
-    env: name → a string or `{"valueFrom": <EnvVarSource>}` (secretKeyRef, configMapKeyRef,
-        fieldRef, resourceFieldRef); default none. In a DomainChart, global env is merged under it.
-    env_from: EnvFromSource mappings (`{"secretRef": {"name": ...}, "prefix": ...}`); default none.
+    env: name → a string, a `kplus.EnvValue`, or `{"valueFrom": <EnvVarSource>}` (secretKeyRef,
+        configMapKeyRef, fieldRef, resourceFieldRef); default none. In a DomainChart, global
+        env is merged under it.
+    env_from: EnvFromSource mappings (`{"secretRef": {"name": ...}, "prefix": ...}`) or
+        `kplus.Env.from_secret(...)`/`from_config_map(...)`; default none.
     ports: more named ports, `{"name": "grpc", "port": 9000, "appProtocol": "grpc"}`
         (`protocol` default TCP; `expose: False` keeps one off an api's Service); default none.
     image_pull_secrets: names of registry Secrets; default none.
-    service_account: a ServiceAccount; default: none, and no API token in the pod.
+    service_account: a ServiceAccount, or a `kplus.IServiceAccount` (used by name); default:
+        none. No API token in the pod unless ServiceAccount(automount_token=True).
     network_policy: a NetworkPolicy for OptionalNetworkPolicy; default none.
     pod_labels: extra pod labels (not the chart's own); default none.
-    volumes, volume_mounts: Kubernetes Volume and VolumeMount mappings (names other than
-        `tmp` and `config`; mounts of secret volumes are read-only unless they say otherwise).
+    volumes, volume_mounts: Kubernetes Volume mappings or `kplus.Volume`s, and VolumeMount
+        mappings (names other than `tmp` and `config`; mounts of secret volumes are
+        read-only unless they say otherwise).
     config_files: file name → text, in a ConfigMap `<name>-config` mounted read-only at
         config_mount_path (default `/etc/<id>`); pods roll when the text changes. Default none.
     probes: `{"readiness"|"liveness"|"startup": False or a Kubernetes Probe}`, each merged

@@ -17,6 +17,7 @@ from constructs import Construct
 from .bindings import BoundConstruct, Guard, Tail, Value, WithValue, nested
 from .gojson import go_json
 from .kplus_json import add, kplus_enum, remove, typed, typed_field
+from .kplus_props import plain_props
 from .labels import app_labels, selector_labels
 from .model import App, ChartContext, app_names
 from .naming import API, CRONJOB, HASH_LEN, JOB, PROCESSOR, dashed, short_hash
@@ -32,11 +33,19 @@ ROLLING_UPDATE = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "max
 JOB_HASH = "list $app $global .Chart.AppVersion | toJson | sha256sum | trunc 8"
 
 
+# The context key a plain cdk8s app sets to give its services an appVersion (the default
+# image tag, an input of plain Jobs' names): `app.node.set_context("appVersion", "1.2")`
+# before adding charts.
+APP_VERSION_CONTEXT = "appVersion"
+
+
 def chart_context(scope: Construct) -> ChartContext:
     """The enclosing DomainChart's model, or a plain cdk8s Chart named by its id."""
     chart = scope if isinstance(scope, cdk8s.Chart) else cdk8s.Chart.of(scope)
     model = getattr(chart, "model", None)
-    return model if model is not None else ChartContext(name=dashed(chart.node.id))
+    if model is not None:
+        return model
+    return ChartContext(name=dashed(chart.node.id), app_version=chart.node.try_get_context(APP_VERSION_CONTEXT))
 
 
 def _metadata(chart: ChartContext, app: App, name: str, extra_annotations: dict | None = None) -> cdk8s.ApiObjectMetadata:
@@ -61,7 +70,7 @@ def _with_props_signature(cls):
     return cls
 
 
-class _Workload(BoundConstruct):
+class Workload(BoundConstruct):
     """Props → checked values → the app model the objects and their bindings come from."""
 
     TYPE: str
@@ -69,7 +78,7 @@ class _Workload(BoundConstruct):
 
     def __init__(self, scope: Construct, id: str, **props):
         super().__init__(scope, id)
-        self.props = make_props(self.PROPS, self, props)
+        self.props = make_props(self.PROPS, self, plain_props(props))
         shape, values = to_values(self.TYPE, self.props, id, self)
         self.chart = chart_context(scope)
         self.app = App(
@@ -107,7 +116,7 @@ class _Workload(BoundConstruct):
         return props
 
 
-class _DeploymentService(_Workload):
+class _DeploymentService(Workload):
     """A Deployment running the app, with the shared secure pod template."""
 
     def __init__(self, scope: Construct, id: str, **props):
@@ -197,7 +206,7 @@ class ProcessorService(_DeploymentService):
 
 
 @_with_props_signature
-class JobService(_Workload):
+class JobService(Workload):
     """A run-to-completion kplus Job (`.job`). Plain jobs get a name suffix from a hash of
     their inputs, so `helm upgrade` creates a new Job instead of patching an immutable one;
     hook jobs (pre-install, pre-upgrade, ...) keep one name and are recreated by Helm."""
@@ -234,7 +243,7 @@ class JobService(_Workload):
 
 
 @_with_props_signature
-class CronJobService(_Workload):
+class CronJobService(Workload):
     """Scheduled work: a kplus CronJob (`.cron_job`) whose runs are Jobs with the same pod as a
     JobService. Its name is at most 52 characters (the controller names each run's Job
     after it); a longer one is cut and gets a stable hash."""
@@ -300,4 +309,4 @@ def run_patches(values: dict, job_spec: str) -> tuple[cdk8s.JsonPatch, ...]:
 
 def job_hash(chart: ChartContext, app: App) -> str:
     """The same hash the template computes with JOB_HASH."""
-    return short_hash(go_json([app.values, chart.global_values, chart.app_version]), HASH_LEN)
+    return short_hash(go_json([app.values, chart.global_values, chart.app_version or ""]), HASH_LEN)  # Helm's .Chart.AppVersion is "" when unset
