@@ -7,6 +7,13 @@ Use the constructs in your own cdk8s app, with typed props and no spec:
     OptionalHpa(chart, "cart-hpa", target=api)
     api.deployment  # a cdk8s_plus_28.Deployment
 
+turn any composition (ours, kplus objects, your own ApiObjects) into a Helm chart:
+
+    from constructs_lib import HelmChart
+    helm = HelmChart(chart, name="shop", version="1.2.0")
+    helm.value(settings, "data.LOG_LEVEL", "logging.level")  # settings: any ApiObject or kplus resource
+    helm.write("dist")
+
 or build every chart of a spec:
 
     from constructs_lib import DomainChart, parse_spec
@@ -52,6 +59,8 @@ _LAZY = {
     "OptionalServiceAccount": ".optional",
     "OptionalNetworkPolicy": ".network_policy",
     "ChartBuild": ".pipeline",
+    "HelmChart": ".composition",
+    "HelmChartError": ".composition",
     "build_all": ".pipeline",
     "ApiService": ".services",
     "JobService": ".services",
@@ -82,6 +91,8 @@ __all__ = [
     "DomainIngress",
     "DomainRoutes",
     "GatewayRoute",
+    "HelmChart",
+    "HelmChartError",
     "IngressPath",
     "JobProps",
     "JobService",

@@ -53,6 +53,12 @@ class Tail:
     keep: int
     lines: tuple[str, ...]
     when: str = ""
+    # When set, the lines render the synth's last `values_items` items, and every item
+    # before them is a literal: also those a kplus method added after construction.
+    values_items: int | None = None
+
+    def literal_items(self, items: list) -> list:
+        return items[: len(items) - self.values_items] if self.values_items is not None else items[: self.keep]
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ class Bound:
     guard: str | None = None  # the whole object exists only while this holds
     bindings: dict[tuple, Binding] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)  # `$name := expr` at the top
+    namespaced: bool = True  # gets the release namespace (not for cluster-scoped kinds)
 
 
 def app_values_expr(domain: str, app_key: str) -> str:

@@ -13,8 +13,8 @@ from .model import ChartModel
 
 HELMIGNORE = "\n".join([".DS_Store", ".git/", ".gitignore", "*.swp", "*.bak", "*.tmp", "*.orig", "*~", ""])
 VALUES_HEADER = """\
-# Default values of {name} {version}, generated from the {domain} spec.
-# Change them per install with -f/--set; change `type`, apps and features in the spec
+# Default values of {name} {version}, generated from {source}.
+# Change them per install with -f/--set; change {what}
 # and regenerate. values.schema.json documents and checks every key.
 """
 
@@ -28,7 +28,13 @@ def chart_files(model: ChartModel, objects: list[tuple[dict, Bound]]) -> dict[st
     """Relative path → content for the chart directory (sorted, deterministic)."""
     files = {
         "Chart.yaml": dump_yaml(chart_yaml(model)),
-        "values.yaml": VALUES_HEADER.format(name=model.name, version=model.version, domain=model.domain) + dump_yaml(model.values),
+        "values.yaml": VALUES_HEADER.format(
+            name=model.name,
+            version=model.version,
+            source=model.generated_from,
+            what="the composition" if model.composition else "`type`, apps and features in the spec",
+        )
+        + dump_yaml(model.values),
         "values.schema.json": json.dumps(model.schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
         ".helmignore": HELMIGNORE,
         "README.md": chart_readme(model),
@@ -42,16 +48,17 @@ def chart_files(model: ChartModel, objects: list[tuple[dict, Bound]]) -> dict[st
     if model.gateway:
         preamble.append("{{- $gateway := .Values.gateway }}")
     release = release_bindings(model)
+    without_namespace = {path: binding for path, binding in release.items() if path != ("metadata", "namespace")}
     for obj, bound in objects:
         own = list(preamble)
         if bound.app_key:
             own.append(f"{{{{- $app := {app_values_expr(model.domain, bound.app_key)} }}}}")
-        files[f"templates/{bound.template}"] = render_template(obj, bound, own, release)
+        files[f"templates/{bound.template}"] = render_template(obj, bound, own, release if bound.namespaced else without_namespace)
     return {path: text.encode() for path, text in sorted(files.items())}
 
 
 def chart_yaml(model: ChartModel) -> dict:
-    return {
+    chart = {
         "apiVersion": "v2",
         "name": model.name,
         "description": model.description,
@@ -59,6 +66,9 @@ def chart_yaml(model: ChartModel) -> dict:
         "version": model.version,
         "appVersion": model.app_version,
     }
+    if not model.app_version:  # a composition built without one: .Chart.AppVersion stays ""
+        del chart["appVersion"]
+    return chart
 
 
 def release_bindings(model: ChartModel) -> dict:
@@ -85,7 +95,7 @@ def notes(model: ChartModel) -> str:
             f"{{{{- with {app_values_expr(model.domain, app.key)} }}}}{{{{ if .enabled }}}}",
             f"  {app.key}: kubectl -n {{{{ $.Release.Namespace }}}} port-forward svc/{app.names.service} {{{{ .port }}}}:http",
         ]
-        if "ingress" in app.values:
+        if "ingress" in app.values and model.ingress:
             lines.append(
                 "{{- if and $.Values.ingress.enabled .ingress.enabled }}"
                 '{{ printf "\\n    via the Ingress: %s%s%s" (ternary "https://" "http://" $.Values.ingress.tls.enabled)'

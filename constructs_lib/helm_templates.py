@@ -51,6 +51,11 @@ class _Emitter:
         self.extra: dict[tuple, list] = {}
         for path in bindings:
             self.extra.setdefault(path[:-1], []).append(path[-1])
+            if all(isinstance(part, str) for part in path):  # mappings on the way that the synth may lack (labels of an object without any)
+                for depth in range(len(path) - 1):
+                    parents = self.extra.setdefault(path[:depth], [])
+                    if path[depth] not in parents:
+                        parents.append(path[depth])
 
     def mapping(self, node: dict, path: tuple, indent: int) -> list[str]:
         """The entries in the synth's order, so the rendered object reads like the synth."""
@@ -89,6 +94,8 @@ class _Emitter:
 
     def literal(self, key, value, path: tuple, indent: int, tail: Tail | MapTail | None = None) -> list[str]:
         pad = " " * indent
+        if value is _MISSING and self.extra.get(path):
+            value = {}  # a mapping only bindings fill
         if value is _MISSING:
             raise ValueError(f"binding at {path} needs content the object does not have")
         if isinstance(tail, MapTail):
@@ -98,7 +105,7 @@ class _Emitter:
             return [f"{pad}{scalar(key)}:", *self.mapping(value, path, indent + 2)]
         if isinstance(value, list) and (value or tail):
             lines = [f"{pad}{scalar(key)}:"]
-            for index, item in enumerate(value[: tail.keep] if tail else value):
+            for index, item in enumerate(tail.literal_items(value) if tail else value):
                 lines += self.item(item, (*path, index), indent + 2)
             return lines + (_lines(tail.lines, indent + 2, item_column=indent + 4) if tail else [])
         return [f"{pad}{scalar(key)}: {self.flow(value)}"]

@@ -108,6 +108,12 @@ class ChartModel:
     values: dict  # the whole values.yaml
     schema: dict  # values.schema.json
     source: str  # the spec file, for messages
+    composition: bool = False  # made by HelmChart from a cdk8s composition, not from a spec
+
+    @property
+    def generated_from(self) -> str:
+        """What to change and regenerate, for people reading the chart."""
+        return "its cdk8s composition" if self.composition else f"the {self.domain} spec"
 
     @property
     def api_apps(self) -> tuple[App, ...]:

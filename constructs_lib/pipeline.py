@@ -53,15 +53,15 @@ def build_chart(model: ChartModel) -> ChartBuild:
     # (the start-up cost) is per process and still started once.
     chart = DomainChart(cdk8s.App(), model)
     objects = chart.to_json()
-    templated = _pair(objects, chart.bound)
+    templated = pair_objects(objects, chart.bound)
     switched_off = SwitchedOffChart(cdk8s.App(), model)
     if switched_off.bound:  # objects off by default still need their (guarded) templates
-        templated += _pair(switched_off.to_json(), switched_off.bound)
+        templated += pair_objects(switched_off.to_json(), switched_off.bound)
     files = chart_files(model, templated)
     return ChartBuild(model, objects, files, package_chart(model.name, files))
 
 
-def _pair(objects: list[dict], bound: list[Bound]) -> list[tuple[dict, Bound]]:
+def pair_objects(objects: list[dict], bound: list[Bound]) -> list[tuple[dict, Bound]]:
     """Each synthesized object with the bindings its construct recorded."""
     by_identity = {(o["kind"], o["metadata"]["name"]): o for o in objects}
     return [(by_identity[(b.kind, b.name)], b) for b in bound]

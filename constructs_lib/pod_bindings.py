@@ -267,7 +267,7 @@ def pod_bindings(app: App, builtin_volumes: int, host_affinity: dict) -> dict:
         ("spec", "imagePullSecrets"): Raw(PULL_SECRET_LINES),
         ("spec", "serviceAccountName"): Raw(service_account_lines(app.names.workload)),
         ("spec", "automountServiceAccountToken"): Value("$app.serviceAccount.automountToken"),
-        ("spec", "volumes"): Tail(builtin_volumes, USER_VOLUME_LINES),
+        ("spec", "volumes"): Tail(builtin_volumes, USER_VOLUME_LINES, values_items=len(app.values["volumes"])),
         (*c, "image"): Value('printf "%s:%s" $repo $tagText'),
         (*c, "imagePullPolicy"): Value("$app.image.pullPolicy"),
         (*c, "command"): WithValue("$app.command"),
@@ -276,7 +276,7 @@ def pod_bindings(app: App, builtin_volumes: int, host_affinity: dict) -> dict:
         (*c, "envFrom"): Raw(ENV_FROM_LINES),
         (*c, "resources"): Value("$app.resources"),
         (*c, "securityContext"): Value("$app.securityContext"),
-        (*c, "volumeMounts"): Tail(builtin_volumes, USER_MOUNT_LINES),
+        (*c, "volumeMounts"): Tail(builtin_volumes, USER_MOUNT_LINES, values_items=len(app.values["volumeMounts"])),
         (*c, "ports"): Tail(1, METRICS_CONTAINER_PORT_LINES + CONTAINER_PORT_LINES)
         if shareable
         else Tail(own_ports, CONTAINER_PORT_LINES, when="$app.ports"),

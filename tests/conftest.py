@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -138,6 +139,25 @@ def example_out(example_builds, tmp_path_factory) -> Path:
     """The examples written as `python main.py --out DIR` writes them."""
     out = tmp_path_factory.mktemp("examples")
     write_outputs(list(example_builds.values()), out)
+    return out
+
+
+STOREFRONT_APP = ROOT / "examples" / "cdk8s-app"
+
+
+def compose_storefront():
+    """examples/cdk8s-app's (cdk8s App, HelmChart), composed in this process."""
+    spec = importlib.util.spec_from_file_location("storefront_app", STOREFRONT_APP / "main.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.compose()
+
+
+@pytest.fixture(scope="session")
+def storefront(tmp_path_factory) -> Path:
+    """The outside-user example's output folder, as HelmChart.write writes it (charts/, manifests/, packages/)."""
+    out = tmp_path_factory.mktemp("storefront")
+    compose_storefront()[1].write(out)
     return out
 
 
