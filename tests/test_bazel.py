@@ -1,6 +1,7 @@
 """Bazel integration (tools/enhanced_helm_chart_release.bzl), built with the real `bazel`.
 
-What runs: the in-repo //examples/... (built and tested, and compared byte for
+What runs: the in-repo //examples/... (built and tested with helm 3 and 4 from
+local_helm and the //tools:helm label flag, and compared byte for
 byte with `python main.py charts_spec/<domain>.yaml`), and a temporary outside
 workspace that uses this repo through `local_repository`: the seed's manman
 snippet (built, tested, compared with the CLI) and one package per error case
@@ -64,6 +65,7 @@ class Bazel:
             "--curses=no",
         ]
         self._bin: Path | None = None
+        self.helm_dir: Path | None = None  # the outside workspace's helm wrappers (local_helm)
 
     def run(self, command: str, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
         result = subprocess.run(
@@ -88,9 +90,15 @@ class Bazel:
         subprocess.run([BAZEL, *self.startup, "shutdown"], cwd=self.workspace, capture_output=True, check=False)
 
 
-def _helm_test_env() -> list[str]:
-    """Both helms for the chart tests; they fail without one (conftest.tool fails or skips first)."""
-    return [f"--test_env=HELM={':'.join(str(tool(name)) for name in HELMS)}"]
+def _need_helms() -> None:
+    """The chart tests run both helms and fail without them: conftest.tool fails (CI) or skips first."""
+    for name in HELMS:
+        tool(name)
+
+
+def _helm_wrapper(name: str) -> str:
+    """A helm executable that is a different file from the real one (a test input the tests can change)."""
+    return f'#!/bin/sh\nexec "{REPO / ".tools" / "bin" / name}" "$@"\n'
 
 
 # --- the seed's manman snippet, in a workspace of its own ----------------------
@@ -247,7 +255,18 @@ def repo_bazel(output_user_root):
 @pytest.fixture(scope="session")
 def outside(output_user_root, tmp_path_factory):
     workspace = tmp_path_factory.mktemp("outside-ws")
-    (workspace / "WORKSPACE").write_text(f'workspace(name = "outside")\n\nlocal_repository(name = "enhanced_helm_charts", path = "{REPO}")\n')
+    # Helm as docs/bazel.md tells an outside workspace to supply it: local_helm and the label flag.
+    helm_dir = tmp_path_factory.mktemp("outside-helm")
+    for name in HELMS:
+        (helm_dir / name).write_text(_helm_wrapper(name))
+        (helm_dir / name).chmod(0o755)
+    (workspace / "WORKSPACE").write_text(
+        f'workspace(name = "outside")\n\nlocal_repository(name = "enhanced_helm_charts", path = "{REPO}")\n'
+        'load("@enhanced_helm_charts//tools:helm.bzl", "local_helm")\n'
+        f'local_helm(name = "helm", paths = {json.dumps([str(helm_dir / name) for name in HELMS])})\n'
+        'local_helm(name = "helm_missing", paths = ["/nonexistent/bin/helm4"])\n'
+    )
+    (workspace / ".bazelrc").write_text("build --@enhanced_helm_charts//tools:helm=@helm//:helm\n")
     (workspace / "BUILD.bazel").write_text("")
     (workspace / "manman").mkdir()
     (workspace / "manman" / "BUILD.bazel").write_text(OUTSIDE_MANMAN)
@@ -262,6 +281,7 @@ def outside(output_user_root, tmp_path_factory):
         (workspace / package).mkdir()
         (workspace / package / "BUILD.bazel").write_text(build)
     bazel = Bazel(workspace, output_user_root)
+    bazel.helm_dir = helm_dir
     yield bazel
     bazel.shutdown()
 
@@ -389,18 +409,36 @@ def test_this_repo_builds_offline_without_override_flags(examples_built, repo_ba
 
 
 def test_example_chart_tests_pass(examples_built, repo_bazel):
-    result = repo_bazel.run("test", "//examples/...", "--test_output=all", *_helm_test_env())
+    # The repo's .bazelrc points //tools:helm at local_helm(name = "ehc_helm") of .tools/bin.
+    _need_helms()
+    result = repo_bazel.run("test", "//examples/...", "--test_output=all")
     tests = [f"{d}_{c}_test" for d, c, _ in _specs()]
-    for test in tests:
-        assert f"//examples:{test}" in result.stderr + result.stdout
     output = result.stdout + result.stderr
-    assert output.count("lint --strict and template") == 2 * len(tests), output[-3000:]
+    for test in tests:
+        assert f"//examples:{test}" in output
+    # Each test runs lint --strict and template with both majors, through the declared binaries.
+    assert output.count("ok: Helm 3 (") == len(tests), output[-3000:]
+    assert output.count("ok: Helm 4 (") == len(tests), output[-3000:]
+    assert output.count("/ehc_helm/helm4): lint --strict and template") == len(tests), output[-3000:]
 
 
 def test_a_chart_test_without_helm_fails(examples_built, repo_bazel):
-    result = repo_bazel.run("test", "//examples:demo_api_chart_test", "--test_output=errors", "--test_env=PATH=/usr/bin:/bin", check=False)
-    assert result.returncode != 0
-    assert "FAIL //examples:demo_api_chart: no helm binary" in result.stdout + result.stderr
+    # The flag's default is an empty filegroup: what a workspace that never configured helm gets.
+    result = repo_bazel.run(
+        "test", "//examples:demo_api_chart_test", "--test_output=errors", "--//tools:helm=//tools:helm_not_configured", check=False
+    )
+    assert result.returncode == 3, result.stderr[-2000:]  # bazel test: build fine, tests failed
+    output = result.stdout + result.stderr
+    assert "FAIL //examples:demo_api_chart: no helm binary: --//tools:helm is empty" in output
+    assert "//examples:demo_api_chart_test  " in output and "FAILED in" in output
+
+
+def test_a_chart_test_with_only_helm_3_fails(examples_built, repo_bazel):
+    _need_helms()
+    result = repo_bazel.run("test", "//examples:demo_api_chart_test", "--test_output=errors", "--//tools:helm=@ehc_helm//:helm3", check=False)
+    assert result.returncode == 3, result.stderr[-2000:]
+    output = result.stdout + result.stderr
+    assert "FAIL //examples:demo_api_chart: no Helm 4 among the helm binaries of --//tools:helm (found Helm 3)" in output
 
 
 # --- from another workspace ----------------------------------------------------------
@@ -431,8 +469,41 @@ def test_outside_workspace_matches_cli_bytes(outside_built, cli_out):
 
 
 def test_outside_workspace_chart_test(outside_built, outside):
-    result = outside.run("test", "//manman:manman_production_chart_test", "--test_output=all", *_helm_test_env())
-    assert "ok: manman/manman_production_chart/manman-production-chart-0.1.0.tgz" in result.stdout + result.stderr
+    _need_helms()
+    result = outside.run("test", "//manman:manman_production_chart_test", "--test_output=all")
+    output = result.stdout + result.stderr
+    assert "ok: manman/manman_production_chart/manman-production-chart-0.1.0.tgz" in output
+    assert "ok: Helm 3 (v3." in output and "../helm/helm3): lint --strict and template" in output
+    assert "ok: Helm 4 (v4." in output and "../helm/helm4): lint --strict and template" in output
+
+
+def test_outside_workspace_changed_helm_reruns_the_chart_test(outside_built, outside):
+    """The helm binaries are inputs of the chart test: new bytes, no `(cached) PASSED`."""
+    _need_helms()
+    target = "//manman:manman_production_chart_test"
+    outside.run("test", target)
+    again = outside.run("test", target)
+    assert f"{target}  " in again.stdout + again.stderr and "(cached) PASSED" in again.stdout + again.stderr, again.stdout
+    wrapper = outside.helm_dir / "helm4"
+    wrapper.write_text(wrapper.read_text() + "# a new helm 4\n")
+    rerun = outside.run("test", target, "--test_output=all")
+    output = rerun.stdout + rerun.stderr
+    assert "(cached)" not in output and "PASSED" in output, output[-3000:]
+    assert "ok: Helm 4 (v4." in output
+
+
+def test_outside_workspace_missing_helm_names_the_path(outside_built, outside):
+    result = outside.run(
+        "test",
+        "//manman:manman_production_chart_test",
+        "--test_output=errors",
+        "--@enhanced_helm_charts//tools:helm=@helm_missing//:helm",
+        check=False,
+    )
+    assert result.returncode == 3, result.stderr[-2000:]
+    output = result.stdout + result.stderr
+    assert "FAIL //manman:manman_production_chart: ../helm_missing/helm4 version failed:" in output
+    assert 'local_helm(name = "helm_missing"): /nonexistent/bin/helm4 does not exist' in output
 
 
 def test_outside_workspace_push_target_publishes_the_package(outside_built, outside, registry, tmp_path):

@@ -3,16 +3,18 @@
 #
 # Always: the package has Chart.yaml, values.yaml, values.schema.json and
 # templates/ under the top folder %CHART_NAME%/, and holds exactly the chart
-# directory's files. With helm: `helm lint --strict` and `helm template` with
-# every helm found: $HELM (one path, or several separated by ':'; pass it with
-# --test_env=HELM=/path/to/helm3:/path/to/helm4), else helm, helm3 and helm4
-# on the test's PATH. Without any helm the test fails: a chart test that did not
-# run helm has not tested the chart.
+# directory's files. Then `helm lint --strict` and `helm template` with each
+# helm binary of %HELM_ORIGIN%; they are inputs of this test, so a changed helm
+# re-runs it. Fails without helm, or when a required Helm major version
+# (%HELM_MAJORS%) is missing: a chart test that did not run helm has not tested
+# the chart.
 set -euo pipefail
 
 package="%PACKAGE%"
 chart_dir="%CHART_DIR%"
 name="%CHART_NAME%"
+helms=(%HELMS%)
+required_majors=(%HELM_MAJORS%)
 work="${TEST_TMPDIR:-$(mktemp -d)}/chart-test"
 rm -rf "$work" && mkdir -p "$work"
 
@@ -28,29 +30,30 @@ tar -xzf "$package" -C "$work/unpacked"
 diff -r "$work/unpacked/$name" "$chart_dir" >"$work/diff" || { cat "$work/diff" >&2; fail "package and chart directory differ"; }
 echo "ok: $package has $(grep -c . <<<"$listing") entries and equals the chart directory"
 
-helms=()
 if [[ -n "${HELM:-}" ]]; then
-  IFS=':' read -r -a candidates <<<"$HELM"
-  for h in "${candidates[@]}"; do
-    [[ -x "$h" ]] || fail "HELM names $h, which is not an executable file"
-    helms+=("$h")
-  done
-else
-  for h in helm helm3 helm4; do
-    if found="$(command -v "$h")"; then helms+=("$found"); fi
-  done
+  echo "note: \$HELM is ignored; the helm binaries come from %HELM_ORIGIN%" >&2
 fi
-
 if [[ ${#helms[@]} -eq 0 ]]; then
-  fail "no helm binary: pass --test_env=HELM=/path/to/helm (several separated by ':'), or put helm on the test PATH"
+  fail "no helm binary: %HELM_ORIGIN% is empty; set it to a filegroup of helm executables, e.g. build --%HELM_FLAG%=@helm//:helm with local_helm (see docs/bazel.md)"
 fi
 
 export HELM_CACHE_HOME="$work/helm/cache" HELM_CONFIG_HOME="$work/helm/config" HELM_DATA_HOME="$work/helm/data"
+majors=" "
 for h in "${helms[@]}"; do
-  version="$("$h" version --short 2>/dev/null || echo unknown)"
-  "$h" lint --strict "$package" >"$work/lint.out" 2>&1 || { cat "$work/lint.out" >&2; fail "$h lint --strict $package"; }
+  [[ -x "$h" ]] || fail "$h (from %HELM_ORIGIN%) is not an executable file"
+  version="$("$h" version --short 2>"$work/version.err")" || fail "$h version failed: $(tr '\n' ' ' <"$work/version.err")"
+  major="${version#v}"
+  major="${major%%.*}"
+  [[ "$major" =~ ^[0-9]+$ ]] || fail "$h version --short printed '$version', not a Helm version"
+  "$h" lint --strict "$package" >"$work/lint.out" 2>&1 || { cat "$work/lint.out" >&2; fail "Helm $major ($h) lint --strict $package"; }
   "$h" template test-release "$package" >"$work/rendered.yaml" 2>"$work/template.err" ||
-    { cat "$work/template.err" >&2; fail "$h template $package"; }
-  grep -q "^kind: " "$work/rendered.yaml" || fail "$h template rendered no objects"
-  echo "ok: $h ($version): lint --strict and template ($(grep -c '^kind: ' "$work/rendered.yaml") objects)"
+    { cat "$work/template.err" >&2; fail "Helm $major ($h) template $package"; }
+  grep -q "^kind: " "$work/rendered.yaml" || fail "Helm $major ($h) template rendered no objects"
+  echo "ok: Helm $major ($version, $h): lint --strict and template ($(grep -c '^kind: ' "$work/rendered.yaml") objects)"
+  majors+="$major "
+done
+
+for major in ${required_majors[@]+"${required_majors[@]}"}; do
+  [[ "$majors" == *" $major "* ]] ||
+    fail "no Helm $major among the helm binaries of %HELM_ORIGIN% (found Helm${majors% }); add one, or set the macro's helm_versions"
 done

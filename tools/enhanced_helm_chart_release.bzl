@@ -25,8 +25,8 @@
 
 For each chart the macro declares `<domain>_<chart>` (chart directory, `.tgz`
 package and synthesized manifests, made by the project's generator `main.py`)
-`<domain>_<chart>_test` (checks the package; `helm lint` and `helm template`
-with every helm it finds) and `<domain>_<chart>_push` (`bazel run` it with
+`<domain>_<chart>_test` (checks the package; `helm lint --strict` and `helm
+template` with each helm of the label flag `//tools:helm`, Helm 3 and 4) and `<domain>_<chart>_push` (`bazel run` it with
 `-- oci://HOST/PATH` to publish the package). See docs/bazel.md.
 
 The chart's spec is written as JSON and handed to the generator, so a chart
@@ -425,17 +425,38 @@ def _chart_script(ctx, substitutions, files):
     )
     return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = [info.package] + files))]
 
+def _shell_quote(text):
+    return "'" + text.replace("'", "'\\''") + "'"
+
 def _chart_test_impl(ctx):
     info = ctx.attr.chart[HelmChartInfo]
-    substitutions = {"%CHART_NAME%": info.name, "%CHART_DIR%": info.chart_dir.short_path}
-    return _chart_script(ctx, substitutions, [info.chart_dir])
+    for major in ctx.attr.helm_versions:
+        if not major.isdigit():
+            fail("%s: helm_versions: expected Helm major versions such as \"3\", got %r" % (ctx.label, major))
+    helms = ctx.files.helm
+    substitutions = {
+        "%CHART_NAME%": info.name,
+        "%CHART_DIR%": info.chart_dir.short_path,
+        "%HELMS%": " ".join([_shell_quote(f.short_path) for f in helms]),
+        "%HELM_MAJORS%": " ".join(ctx.attr.helm_versions),
+        "%HELM_ORIGIN%": ctx.attr.helm_origin,
+        "%HELM_FLAG%": str(_HELM_FLAG),
+    }
+    return _chart_script(ctx, substitutions, [info.chart_dir] + helms)
+
+# The label flag naming the helm binaries of every chart test (tools/BUILD.bazel).
+_HELM_FLAG = Label("//tools:helm")
 
 _chart_test = rule(
     implementation = _chart_test_impl,
     test = True,
-    doc = "Checks a generated chart: package layout, package = chart directory, helm lint/template with each helm found.",
+    doc = "Checks a generated chart: package layout, package = chart directory, helm lint --strict and template with each helm binary.",
     attrs = {
         "chart": attr.label(mandatory = True, providers = [HelmChartInfo]),
+        # Inputs of the test (runfiles): a changed helm binary re-runs it.
+        "helm": attr.label(default = _HELM_FLAG, allow_files = True, doc = "helm executables (a filegroup)"),
+        "helm_origin": attr.string(doc = "where the helm binaries come from, for messages"),
+        "helm_versions": attr.string_list(default = ["3", "4"], doc = "Helm major versions the test must run"),
         "_template": attr.label(default = Label("//tools:chart_test.sh.tpl"), allow_single_file = True),
     },
 )
@@ -470,6 +491,8 @@ def enhanced_helm_chart_release_macro(
         release_apps = None,
         apps_without_release_app = None,
         generator = None,
+        helm = None,
+        helm_versions = None,
         visibility = None,
         tags = None,
         test_tags = None):
@@ -490,6 +513,10 @@ def enhanced_helm_chart_release_macro(
       generator: optional executable run as `GENERATOR SPEC.json --out DIR`
               instead of `$EHC_PYTHON main.py` (e.g. a rules_python py_binary
               of main.py with hermetic deps; see docs/bazel.md).
+      helm: optional label of the helm executables (a filegroup) the chart
+              tests run; default: the label flag @enhanced_helm_charts//tools:helm.
+      helm_versions: Helm major versions each chart test must run (default
+              ["3", "4"]).
       visibility: visibility of the chart targets.
       tags: tags of the chart targets.
       test_tags: tags of the test targets.
@@ -584,6 +611,9 @@ def enhanced_helm_chart_release_macro(
         _chart_test(
             name = target + "_test",
             chart = ":" + target,
+            helm = helm or _HELM_FLAG,
+            helm_origin = ("helm = %s" % helm) if helm else ("--%s" % _HELM_FLAG),
+            helm_versions = ["3", "4"] if helm_versions == None else helm_versions,
             size = "small",
             tags = test_tags,
             visibility = visibility,
