@@ -226,6 +226,23 @@ enhanced_helm_chart_release_macro(
 """
 )
 
+# Stamping: the manman snippet (default keys STABLE_CHART_VERSION / STABLE_APP_VERSION)
+# and a chart whose version is the --embed_label.
+STAMPED_BUILD = (
+    OUTSIDE_MANMAN
+    + """
+enhanced_helm_chart_release_macro(
+    domain = "manman",
+    charts = {"label_chart": {"version": "0.0.1", "apps": ["status_api"], "stamp_version": "BUILD_EMBED_LABEL"}},
+)
+"""
+)
+STATUS_COMMAND = """\
+#!/bin/sh
+echo "STABLE_CHART_VERSION ${TEST_CHART_VERSION:-1.2.3}"
+echo "STABLE_APP_VERSION 2.0.0-rc.1"
+"""
+
 ERROR_PACKAGES = {
     "bad_feature_value": _error_package({"apps": ["status_api"], "features": {"pdb": "yes"}}),
     "unknown_feature": _error_package({"apps": ["status_api"], "features": {"canary": "true"}}),
@@ -274,7 +291,7 @@ def outside(output_user_root, tmp_path_factory):
     (workspace / "custom_generator" / "BUILD.bazel").write_text(CUSTOM_GENERATOR_BUILD)
     (workspace / "custom_generator" / "gen.sh").write_text(CUSTOM_GENERATOR_SH)
     (workspace / "custom_generator" / "gen.sh").chmod(0o755)
-    for package, build in {"cross_apps": CROSS_PACKAGE_APPS, "cross_charts": CROSS_PACKAGE_CHARTS}.items():
+    for package, build in {"cross_apps": CROSS_PACKAGE_APPS, "cross_charts": CROSS_PACKAGE_CHARTS, "stamped": STAMPED_BUILD}.items():
         (workspace / package).mkdir()
         (workspace / package / "BUILD.bazel").write_text(build)
     for package, build in ERROR_PACKAGES.items():
@@ -339,11 +356,11 @@ def _normalized_spec(doc: dict, chart: str) -> dict:
     return out
 
 
-def _compare_outputs(bazel_dir: Path, cli: Path, name: str, version: str) -> list[str]:
+def _compare_outputs(bazel_dir: Path, cli: Path, name: str, version: str, built_package: str | None = None) -> list[str]:
     """Differences between Bazel's outputs of one chart and the CLI's (empty when byte-identical)."""
     problems = []
     package = f"{name}-{version}.tgz"
-    built, expected = bazel_dir / package, cli / "packages" / package
+    built, expected = bazel_dir / (built_package or package), cli / "packages" / package
     if not built.exists():
         return [f"Bazel made no {built}"]
     if built.read_bytes() != expected.read_bytes():
@@ -591,3 +608,41 @@ def test_generator_error_names_the_key(outside):
     # The generator's own message (exit 2) names the spec key; the helper names the target.
     assert "custom_values" in err and "nosuch.value" in err and "the chart has no value" in err
     assert "//generator_error:manman_production_chart: the generator failed (exit 2)" in err
+
+
+# --- stamping --------------------------------------------------------------------------
+
+
+def test_stamped_build_takes_versions_from_workspace_status(outside, cli_out, tmp_path):
+    status = tmp_path / "status.sh"
+    status.write_text(STATUS_COMMAND)
+    status.chmod(0o755)
+    stamp = ["--stamp", f"--workspace_status_command={status}", "--embed_label=3.0.0"]
+    outside.run("build", "//stamped:manman_production_chart", "//stamped:manman_label_chart", *stamp)
+    built = outside.bin / "stamped" / "manman_production_chart"
+    chart = yaml.safe_load((built / "manman-production-chart" / "Chart.yaml").read_text())
+    assert (chart["version"], chart["appVersion"]) == ("1.2.3", "2.0.0-rc.1")
+    label_chart = yaml.safe_load((outside.bin / "stamped" / "manman_label_chart" / "manman-label-chart" / "Chart.yaml").read_text())
+    assert (label_chart["version"], label_chart["appVersion"]) == ("3.0.0", "2.0.0-rc.1")
+
+    # `python main.py` on charts_spec/manman.yaml with the same versions: the same bytes.
+    doc = yaml.safe_load((REPO / "charts_spec" / "manman.yaml").read_text())
+    doc["charts"]["production_chart"].update(version="1.2.3", app_version="2.0.0-rc.1")
+    spec = tmp_path / "manman.yaml"
+    spec.write_text(yaml.safe_dump(doc, sort_keys=False))
+    cli = tmp_path / "cli"
+    result = subprocess.run([_python(), str(REPO / "main.py"), str(spec), "--out", str(cli)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    # A stamped package is named without its version (unknown at analysis time).
+    problems = _compare_outputs(built, cli, "manman-production-chart", "1.2.3", built_package="manman-production-chart.tgz")
+    assert not problems, "\n".join(problems)
+
+    # A new STABLE_ value re-runs the action.
+    outside.run("build", "//stamped:manman_production_chart", *stamp, env={"TEST_CHART_VERSION": "1.2.4"})
+    assert yaml.safe_load((built / "manman-production-chart" / "Chart.yaml").read_text())["version"] == "1.2.4"
+
+    # Unstamped again: the BUILD's versions, byte-identical to main.py on charts_spec/manman.yaml.
+    outside.run("build", "//stamped:manman_production_chart")
+    assert yaml.safe_load((built / "manman-production-chart" / "Chart.yaml").read_text())["version"] == "0.1.0"
+    problems = _compare_outputs(built, cli_out, "manman-production-chart", "0.1.0")
+    assert not problems, "\n".join(problems)

@@ -40,7 +40,7 @@ is kept in the generated values.yaml); `json.encode` does the scalars.
 # FEATURES) is the authority and re-checks everything at build time.
 KNOWN_FEATURES = ["pdb", "hpa", "ingress", "gateway", "metrics", "networkPolicy"]
 
-_CHART_KEYS = ["description", "version", "app_version", "apps", "features", "custom_values"]
+_CHART_KEYS = ["description", "version", "app_version", "apps", "features", "custom_values", "stamp_version", "stamp_app_version"]
 _SERVICE_TYPES = ["api", "processor", "job", "cronjob"]
 _DEFAULT_VERSION = "0.1.0"  # the generator's default chart version
 _MAX_NAME = 63
@@ -67,7 +67,7 @@ HelmChartInfo = provider(
     doc = "Outputs of one generated chart.",
     fields = {
         "name": "chart name (`{domain}-{chart}`, dashes)",
-        "version": "chart version",
+        "version": "chart version (empty in a stamped build: the version is known when the action runs)",
         "package": "File: the packaged chart (.tgz)",
         "chart_dir": "File (directory): the unpacked chart",
         "manifest": "File: cdk8s-synthesized manifests",
@@ -320,10 +320,17 @@ def _chart_impl(ctx):
     name = _dashed(domain) + "-" + _dashed(chart)
     if len(name) > _MAX_NAME:
         name = ctx.label.name
-    version = ctx.attr.version or _DEFAULT_VERSION
+    # Stamping (--stamp): versions from the workspace status, known only when the
+    # action runs, so the package is then named without its version.
+    stamp = {}
+    if ctx.attr.stamped:
+        for field, key in (("version", ctx.attr.stamp_version), ("app_version", ctx.attr.stamp_app_version)):
+            if key:
+                stamp[field] = key
+    version = "" if stamp.get("version") else (ctx.attr.version or _DEFAULT_VERSION)
     prefix = ctx.label.name + "/"
     spec_file = ctx.actions.declare_file(prefix + domain + ".json")
-    package = ctx.actions.declare_file(prefix + name + "-" + version + ".tgz")
+    package = ctx.actions.declare_file(prefix + name + ("-" + version if version else "") + ".tgz")
     chart_dir = ctx.actions.declare_directory(prefix + name)
     manifest = ctx.actions.declare_file(prefix + name + ".k8s.yaml")
     ctx.actions.write(spec_file, _to_json(spec) + "\n")
@@ -337,6 +344,12 @@ def _chart_impl(ctx):
     args.add("--manifest", manifest)
     tools = []
     inputs = [spec_file, ctx.file._helper, ctx.file._main] + ctx.files._generator_srcs
+    if stamp:
+        # Only stable-status.txt: a changed STABLE_ key re-runs the action (volatile keys would not).
+        inputs.append(ctx.info_file)
+        args.add("--status-file", ctx.info_file)
+        for field, key in stamp.items():
+            args.add("--stamp", "%s=%s" % (field, key))
     if ctx.attr.generator:
         args.add("--generator", ctx.executable.generator)
         tools.append(ctx.attr.generator[DefaultInfo].files_to_run)
@@ -396,6 +409,9 @@ _enhanced_helm_chart = rule(
         # `features` is a reserved attribute name on every Bazel rule.
         "chart_features": attr.string_dict(),
         "custom_values_json": attr.string(),
+        "stamped": attr.bool(doc = "set by the macro from --stamp (config_setting //tools:stamped)"),
+        "stamp_version": attr.string(doc = "workspace status key of the chart version in a stamped build"),
+        "stamp_app_version": attr.string(doc = "workspace status key of the appVersion in a stamped build"),
         "generator": attr.label(
             executable = True,
             cfg = "exec",
@@ -443,6 +459,9 @@ def _chart_test_impl(ctx):
         "%HELM_FLAG%": str(_HELM_FLAG),
     }
     return _chart_script(ctx, substitutions, [info.chart_dir] + helms)
+
+# Matches `--stamp` (tools/BUILD.bazel).
+_STAMPED = str(Label("//tools:stamped"))
 
 # The label flag naming the helm binaries of every chart test (tools/BUILD.bazel).
 _HELM_FLAG = Label("//tools:helm")
@@ -493,6 +512,8 @@ def enhanced_helm_chart_release_macro(
         generator = None,
         helm = None,
         helm_versions = None,
+        stamp_version = "STABLE_CHART_VERSION",
+        stamp_app_version = "STABLE_APP_VERSION",
         visibility = None,
         tags = None,
         test_tags = None):
@@ -503,7 +524,8 @@ def enhanced_helm_chart_release_macro(
       charts: {chart_name: {"description": ..., "apps": [...] or {app: {settings}},
               "features": {"pdb": "true", ...}, "custom_values": {"a.b": value},
               "version": "0.1.0", "app_version": "1.2.3"}}. Feature values are
-              "true"/"false" (any case) or True/False.
+              "true"/"false" (any case) or True/False. Optional per chart:
+              "stamp_version", "stamp_app_version" (see stamp_version).
       name: optional; declares a filegroup of every chart and a test_suite `<name>_test`.
       image_registry: registry for apps without an explicit image.
       release_apps: {app: label} for release_app targets outside this package
@@ -517,6 +539,10 @@ def enhanced_helm_chart_release_macro(
               tests run; default: the label flag @enhanced_helm_charts//tools:helm.
       helm_versions: Helm major versions each chart test must run (default
               ["3", "4"]).
+      stamp_version: workspace status key whose value, in a `--stamp` build,
+              replaces each chart's version ("" to never stamp it; a chart's
+              own "stamp_version" key wins). Absent or empty: the BUILD's version.
+      stamp_app_version: the same for app_version (default STABLE_APP_VERSION).
       visibility: visibility of the chart targets.
       tags: tags of the chart targets.
       test_tags: tags of the test targets.
@@ -543,7 +569,7 @@ def enhanced_helm_chart_release_macro(
         for key in spec:
             if key not in _CHART_KEYS:
                 fail("%s: unknown key %r; expected one of: %s" % (here, key, ", ".join(_CHART_KEYS)))
-        for key in ("description", "version", "app_version"):
+        for key in ("description", "version", "app_version", "stamp_version", "stamp_app_version"):
             if key in spec and type(spec[key]) != "string":
                 fail("%s: %s: expected a string, got %r" % (here, key, spec[key]))
 
@@ -604,6 +630,9 @@ def enhanced_helm_chart_release_macro(
             app_settings_json = app_settings_json,
             chart_features = chart_features,
             custom_values_json = _to_json(custom_values) if custom_values else "",
+            stamped = select({_STAMPED: True, "//conditions:default": False}),
+            stamp_version = spec.get("stamp_version", stamp_version),
+            stamp_app_version = spec.get("stamp_app_version", stamp_app_version),
             generator = generator,
             visibility = visibility,
             tags = tags,

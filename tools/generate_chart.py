@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -40,6 +41,32 @@ def _environment(scratch: Path) -> dict[str, str]:
     return env
 
 
+def _read_status(path: Path) -> dict[str, str]:
+    """Bazel's workspace status file: one `KEY value` per line."""
+    status = {}
+    for line in path.read_text().splitlines():
+        key, _, value = line.partition(" ")
+        status[key] = value.strip()
+    return status
+
+
+def _stamped_spec(spec: Path, status_file: Path, stamps: list[str], folder: Path) -> tuple[Path, dict[str, str]]:
+    """The spec with the chart's version fields taken from the workspace status (absent/empty keys: unchanged)."""
+    status = _read_status(status_file)
+    document = json.loads(spec.read_text())
+    (chart,) = document["charts"].values()
+    used = {}
+    for stamp in stamps:
+        field, _, key = stamp.partition("=")
+        if status.get(key):
+            chart[field] = status[key]
+            used[field] = key
+    folder.mkdir()
+    stamped = folder / spec.name  # same file name: the generator's output does not depend on the folder
+    stamped.write_text(json.dumps(document, indent=1) + "\n")
+    return stamped, used
+
+
 def _only(folder: Path, what: str) -> Path:
     found = sorted(folder.iterdir()) if folder.is_dir() else []
     if len(found) != 1:
@@ -56,6 +83,8 @@ def main() -> int:
     parser.add_argument("--package", required=True, type=Path)
     parser.add_argument("--chart-dir", required=True, type=Path)
     parser.add_argument("--manifest", required=True, type=Path)
+    parser.add_argument("--status-file", type=Path, help="stable-status.txt of a --stamp build")
+    parser.add_argument("--stamp", action="append", default=[], help="FIELD=KEY: the chart's FIELD from workspace status KEY")
     args = parser.parse_args()
 
     if args.generator:
@@ -78,7 +107,10 @@ def main() -> int:
     scratch = Path(os.path.abspath(tempfile.mkdtemp(prefix=".ehc-", dir=args.package.parent)))
     try:
         out = scratch / "out"
-        result = subprocess.run([*command, str(args.spec), "--out", str(out), "--quiet"], env=_environment(scratch), check=False)
+        spec = args.spec
+        if args.stamp:
+            spec, _stamped_from = _stamped_spec(args.spec, args.status_file, args.stamp, scratch / "spec")
+        result = subprocess.run([*command, str(spec), "--out", str(out), "--quiet"], env=_environment(scratch), check=False)
         if result.returncode != 0:
             print(f"{args.label}: the generator failed (exit {result.returncode}) on {args.spec}", file=sys.stderr)
             return result.returncode
