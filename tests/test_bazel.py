@@ -250,7 +250,30 @@ ERROR_PACKAGES = {
     "not_release_app": _error_package({"apps": ["status_api", "helper_api"]}, extra='filegroup(name = "helper_api")\n'),
     "wrong_domain": _error_package({"apps": ["status_api"]}, release_domain="other"),
     "invalid_domain": _error_package({"apps": ["status_api"]}, domain="Bad Domain"),
-    "generator_error": _error_package({"apps": ["status_api"], "custom_values": {"nosuch.value": "x"}}),
+}
+
+# Errors the generator finds when the chart builds (built together, --keep_going):
+# each names the BUILD target and the key, in one line.
+GENERATOR_ERRORS = {
+    "generator_error": (
+        _error_package({"apps": ["status_api"], "custom_values": {"nosuch.value": "x"}}),
+        """//generator_error:manman_production_chart: charts.production_chart.custom_values."nosuch.value": the chart has no value 'nosuch'""",
+    ),
+    "bad_custom_value": (
+        _error_package({"apps": ["status_api"], "custom_values": {"global.env": 3}}),
+        """//bad_custom_value:manman_production_chart: charts.production_chart.custom_values."global.env": expected a mapping, got an integer""",
+    ),
+    "bad_chart_app_setting": (
+        _error_package({"apps": {"status_api": {"replicas": "many"}}}),
+        "//bad_chart_app_setting:manman_production_chart: charts.production_chart.apps.status_api.replicas: expected an integer, got a string",
+    ),
+    "bad_release_app_setting": (
+        LOAD
+        + 'release_app(name = "status_api", domain = "manman", settings = {"port": "abc"})\n'
+        + "enhanced_helm_chart_release_macro(domain = 'manman', charts = {'production_chart': {'apps': ['status_api']}})\n",
+        '//bad_release_app_setting:status_api: settings.port: expected an integer, got a string (release_app of app "status_api",'
+        " in chart //bad_release_app_setting:manman_production_chart)",
+    ),
 }
 
 
@@ -292,6 +315,9 @@ def outside(output_user_root, tmp_path_factory):
     (workspace / "custom_generator" / "gen.sh").write_text(CUSTOM_GENERATOR_SH)
     (workspace / "custom_generator" / "gen.sh").chmod(0o755)
     for package, build in {"cross_apps": CROSS_PACKAGE_APPS, "cross_charts": CROSS_PACKAGE_CHARTS, "stamped": STAMPED_BUILD}.items():
+        (workspace / package).mkdir()
+        (workspace / package / "BUILD.bazel").write_text(build)
+    for package, (build, _) in GENERATOR_ERRORS.items():
         (workspace / package).mkdir()
         (workspace / package / "BUILD.bazel").write_text(build)
     for package, build in ERROR_PACKAGES.items():
@@ -603,11 +629,41 @@ def test_invalid_domain_fails_loading(outside):
     assert 'enhanced_helm_chart_release_macro(domain = "Bad Domain"): domain: invalid domain' in err
 
 
-def test_generator_error_names_the_key(outside):
-    err = _failure(outside, "generator_error")
-    # The generator's own message (exit 2) names the spec key; the helper names the target.
-    assert "custom_values" in err and "nosuch.value" in err and "the chart has no value" in err
-    assert "//generator_error:manman_production_chart: the generator failed (exit 2)" in err
+@pytest.fixture(scope="session")
+def generator_errors(outside) -> str:
+    result = outside.run("build", "--keep_going", *(f"//{package}:all" for package in GENERATOR_ERRORS), check=False)
+    assert result.returncode == 1, result.stderr[-3000:]  # build failure
+    return result.stderr
+
+
+@pytest.mark.parametrize("package", list(GENERATOR_ERRORS))
+def test_generator_error_names_the_target_and_key(generator_errors, package):
+    """The generator's `SPEC.json: KEY: message` names the BUILD target instead of the JSON under bazel-out."""
+    expected = GENERATOR_ERRORS[package][1]
+    assert expected in generator_errors.splitlines(), generator_errors[-4000:]
+    assert f"//{package}:manman_production_chart) failed: (Exit 2)" in generator_errors  # the generator's bad-input code
+    assert f"{package}/manman_production_chart/manman.json:" not in generator_errors  # not the generated file
+    assert "Traceback" not in generator_errors and "the generator failed" not in generator_errors
+
+
+def test_bad_stamped_version_names_the_target_and_status_key(outside, tmp_path):
+    status = tmp_path / "status.sh"
+    status.write_text(STATUS_COMMAND)
+    status.chmod(0o755)
+    result = outside.run(
+        "build",
+        "//stamped:manman_production_chart",
+        "--stamp",
+        f"--workspace_status_command={status}",
+        check=False,
+        env={"TEST_CHART_VERSION": "1.x"},
+    )
+    assert result.returncode == 1, result.stderr[-3000:]
+    expected = (
+        "//stamped:manman_production_chart: charts.production_chart.version: expected a semantic version like 1.2.3, got '1.x'"
+        " (stamped from workspace status STABLE_CHART_VERSION)"
+    )
+    assert expected in result.stderr.splitlines(), result.stderr[-3000:]
 
 
 # --- stamping --------------------------------------------------------------------------

@@ -342,6 +342,8 @@ def _chart_impl(ctx):
     args.add("--package", package)
     args.add("--chart-dir", chart_dir.path)
     args.add("--manifest", manifest)
+    for app, dep in zip(ctx.attr.declared_apps, ctx.attr.apps):
+        args.add("--release-app", "%s=%s" % (app, dep.label))  # errors in its settings name it
     tools = []
     inputs = [spec_file, ctx.file._helper, ctx.file._main] + ctx.files._generator_srcs
     if stamp:

@@ -5,7 +5,10 @@
 
 Runs `python main.py S.json --out SCRATCH --quiet` with the interpreter running this
 script (or the given generator executable), then copies the one chart it wrote
-to the paths Bazel declared. Sets what jsii needs inside a sandbox: a writable
+to the paths Bazel declared. The generator's `SPEC: KEY: message` errors are
+rewritten to name the BUILD target instead of the generated JSON file: the chart
+target (`//pkg:domain_chart: charts.CHART.custom_values."a.b": ...`), or, for an
+app's settings, the release_app target (`//pkg:app: settings.port: ...`). Sets what jsii needs inside a sandbox: a writable
 HOME, TMPDIR and jsii package cache (unless JSII_RUNTIME_PACKAGE_CACHE_ROOT is
 given via --action_env). Exit code: the generator's, or 3 for a setup problem.
 """
@@ -16,6 +19,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +27,41 @@ import tempfile
 from pathlib import Path
 
 REQUIRED_MODULES = ("cdk8s", "cdk8s_plus_28", "constructs", "yaml")
+# release_app attributes (and macro arguments) that land in the app's spec entry;
+# any other key there came from the release_app's `settings`.
+RELEASE_APP_ATTRIBUTES = ("image", "tag", "type", "language", "description", "binary_target", "hook", "command")
+# The generator's one-line error: KEY (dotted, segments maybe quoted) ": " message.
+KEY_MESSAGE = re.compile(r'((?:[^:"\s]|"(?:[^"\\]|\\.)*")+): (.*)')
+
+
+class Namer:
+    """Turns the generator's `SPEC: KEY: message` lines into `//BUILD:target: KEY: message`."""
+
+    def __init__(self, label: str, specs: list[Path], release_apps: dict[str, str], stamped: dict[str, str]):
+        self.label = label
+        self.prefixes = sorted({f"{p}: " for spec in specs for p in (str(spec), os.path.abspath(spec))}, key=len, reverse=True)
+        self.release_apps = release_apps
+        self.stamped = stamped  # chart field -> workspace status key
+
+    def line(self, line: str) -> str:
+        prefix = next((p for p in self.prefixes if line.startswith(p)), None)
+        if prefix is None:
+            return line
+        rest = line[len(prefix) :]
+        match = KEY_MESSAGE.fullmatch(rest)
+        if not match:
+            return f"{self.label}: {rest}"
+        key, message = match.groups()
+        parts = key.split(".", 2)
+        if parts[0] == "apps" and len(parts) >= 2 and parts[1] in self.release_apps:
+            setting = parts[2] if len(parts) == 3 else ""
+            if setting and setting.split(".")[0].strip('"') not in RELEASE_APP_ATTRIBUTES:
+                setting = "settings." + setting
+            where = f"{setting}: " if setting else ""
+            return f'{self.release_apps[parts[1]]}: {where}{message} (release_app of app "{parts[1]}", in chart {self.label})'
+        if parts[0] == "charts" and len(parts) == 3 and parts[2] in self.stamped:
+            message += f" (stamped from workspace status {self.stamped[parts[2]]})"
+        return f"{self.label}: {key}: {message}"
 
 
 def _fail(label: str, message: str) -> int:
@@ -85,6 +124,7 @@ def main() -> int:
     parser.add_argument("--manifest", required=True, type=Path)
     parser.add_argument("--status-file", type=Path, help="stable-status.txt of a --stamp build")
     parser.add_argument("--stamp", action="append", default=[], help="FIELD=KEY: the chart's FIELD from workspace status KEY")
+    parser.add_argument("--release-app", action="append", default=[], help="APP=LABEL: the release_app target of APP")
     args = parser.parse_args()
 
     if args.generator:
@@ -107,10 +147,18 @@ def main() -> int:
     scratch = Path(os.path.abspath(tempfile.mkdtemp(prefix=".ehc-", dir=args.package.parent)))
     try:
         out = scratch / "out"
-        spec = args.spec
+        spec, stamped = args.spec, {}
         if args.stamp:
-            spec, _stamped_from = _stamped_spec(args.spec, args.status_file, args.stamp, scratch / "spec")
-        result = subprocess.run([*command, str(spec), "--out", str(out), "--quiet"], env=_environment(scratch), check=False)
+            spec, stamped = _stamped_spec(args.spec, args.status_file, args.stamp, scratch / "spec")
+        release_apps = dict(item.split("=", 1) for item in args.release_app)
+        namer = Namer(args.label, [args.spec, spec], release_apps, stamped)
+        result = subprocess.run(
+            [*command, str(spec), "--out", str(out), "--quiet"], env=_environment(scratch), stderr=subprocess.PIPE, text=True, check=False
+        )
+        for line in result.stderr.splitlines():
+            print(namer.line(line), file=sys.stderr)
+        if result.returncode == 2:
+            return 2  # bad input: the lines above say what, naming the target and key
         if result.returncode != 0:
             print(f"{args.label}: the generator failed (exit {result.returncode}) on {args.spec}", file=sys.stderr)
             return result.returncode
