@@ -17,10 +17,12 @@ See docs/bazel.md.
 """
 
 def _local_helm_impl(repository_ctx):
-    workspace = repository_ctx.path(Label("@//:WORKSPACE")).dirname
     names = []
     for path in repository_ctx.attr.paths:
-        source = repository_ctx.path(path if path.startswith("/") else "%s/%s" % (workspace, path))
+        if not path.startswith("/"):
+            # Relative to the main workspace (which then needs a BUILD file at its root).
+            path = "%s/%s" % (repository_ctx.path(Label("@//:WORKSPACE")).dirname, path)
+        source = repository_ctx.path(path)
         name = source.basename
         if name in names:
             fail("local_helm(name = %r): paths: two binaries are named %r" % (repository_ctx.name, name))
@@ -56,7 +58,7 @@ local_helm = repository_rule(
     attrs = {
         "paths": attr.string_list(
             mandatory = True,
-            doc = "helm executables: absolute, or relative to the main workspace root; their names must differ (e.g. helm3, helm4)",
+            doc = "helm executables: absolute, or relative to the main workspace root (which then needs a BUILD file); their names must differ (e.g. helm3, helm4)",
         ),
     },
 )
