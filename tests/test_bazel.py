@@ -8,6 +8,10 @@ snippet (built, tested, compared with the CLI) and one package per error case
 (bad feature value, unknown feature, missing or wrong release_app, wrong or
 invalid domain, a generator error).
 
+The outside workspace docs/bazel.md gives (WORKSPACE, .bazelrc, BUILD and
+commands in marked fenced blocks) is extracted from the docs and built and
+tested in a fresh directory, so the docs and this test cannot drift.
+
 Offline Bazel 4.2.3 (Debian's bazel-bootstrap) needs the stub repositories in
 tests/bazel_stubs/. One output_user_root is shared by the whole session (Bazel
 is slow to start) and the servers are shut down at the end.
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -702,3 +708,43 @@ def test_stamped_build_takes_versions_from_workspace_status(outside, cli_out, tm
     assert yaml.safe_load((built / "manman-production-chart" / "Chart.yaml").read_text())["version"] == "0.1.0"
     problems = _compare_outputs(built, cli_out, "manman-production-chart", "0.1.0")
     assert not problems, "\n".join(problems)
+
+
+# --- the outside workspace docs/bazel.md gives, verbatim ----------------------------------
+
+DOC_BLOCK = re.compile(r"<!-- outside-workspace: (\S+) -->\n```[a-z]*\n(.*?)```", re.S)
+
+
+def test_docs_outside_workspace_builds_and_tests_offline(output_user_root, tmp_path_factory):
+    """The WORKSPACE, .bazelrc, BUILD and commands of docs/bazel.md, and nothing else."""
+    _need_helms()
+    snippets = dict(DOC_BLOCK.findall((REPO / "docs" / "bazel.md").read_text()))
+    assert set(snippets) == {"WORKSPACE", ".bazelrc", "hello/BUILD.bazel", "commands"}, sorted(snippets)
+    placeholders = {
+        "/path/to/enhanced-helm-charts": str(REPO),
+        "/path/to/venv/bin/python": _python(),
+        "/opt/helm/helm3": str(tool("helm3")),
+        "/opt/helm/helm4": str(tool("helm4")),
+    }
+    text = "".join(snippets.values())
+    assert all(placeholder in text for placeholder in placeholders), "docs/bazel.md lost a placeholder path"
+    workspace = tmp_path_factory.mktemp("docs-ws")
+    for name, content in snippets.items():
+        if name == "commands":
+            continue
+        for placeholder, value in placeholders.items():
+            content = content.replace(placeholder, value)
+        (workspace / name).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / name).write_text(content)
+    bazel = Bazel(workspace, output_user_root)
+    bazel.flags = ["--color=no", "--curses=no"]  # only what the docs say: no --override_repository, no EHC_PYTHON
+    try:
+        commands = [shlex.split(line) for line in snippets["commands"].splitlines() if line.strip()]
+        assert [c[:2] for c in commands] == [["bazel", "build"], ["bazel", "test"]]
+        outputs = [bazel.run(c[1], *c[2:], "--test_output=all") if c[1] == "test" else bazel.run(c[1], *c[2:]) for c in commands]
+        assert (bazel.bin / "hello" / "hello_web_chart" / "hello-web-chart-0.2.0.tgz").is_file()
+        tested = outputs[1].stdout + outputs[1].stderr
+        assert "//hello:hello_web_chart_test" in tested and "PASSED" in tested, tested[-3000:]
+        assert "ok: Helm 3 (v3." in tested and "ok: Helm 4 (v4." in tested, tested[-3000:]
+    finally:
+        bazel.shutdown()
