@@ -232,6 +232,20 @@ enhanced_helm_chart_release_macro(
 """
 )
 
+# The macro's own helm (one binary that local_helm exports) instead of the label flag.
+HELM_ARGUMENT_BUILD = (
+    LOAD
+    + """\
+release_app(name = "status_api", domain = "manman", language = "python")
+enhanced_helm_chart_release_macro(
+    domain = "manman",
+    helm = "@helm//:helm3",
+    helm_versions = ["3"],
+    charts = {"production_chart": {"apps": ["status_api"]}},
+)
+"""
+)
+
 # Stamping: the manman snippet (default keys STABLE_CHART_VERSION / STABLE_APP_VERSION)
 # and a chart whose version is the --embed_label.
 STAMPED_BUILD = (
@@ -320,7 +334,12 @@ def outside(output_user_root, tmp_path_factory):
     (workspace / "custom_generator" / "BUILD.bazel").write_text(CUSTOM_GENERATOR_BUILD)
     (workspace / "custom_generator" / "gen.sh").write_text(CUSTOM_GENERATOR_SH)
     (workspace / "custom_generator" / "gen.sh").chmod(0o755)
-    for package, build in {"cross_apps": CROSS_PACKAGE_APPS, "cross_charts": CROSS_PACKAGE_CHARTS, "stamped": STAMPED_BUILD}.items():
+    for package, build in {
+        "cross_apps": CROSS_PACKAGE_APPS,
+        "cross_charts": CROSS_PACKAGE_CHARTS,
+        "stamped": STAMPED_BUILD,
+        "helm_argument": HELM_ARGUMENT_BUILD,
+    }.items():
         (workspace / package).mkdir()
         (workspace / package / "BUILD.bazel").write_text(build)
     for package, (build, _) in GENERATOR_ERRORS.items():
@@ -539,6 +558,15 @@ def test_outside_workspace_changed_helm_reruns_the_chart_test(outside_built, out
     output = rerun.stdout + rerun.stderr
     assert "(cached)" not in output and "PASSED" in output, output[-3000:]
     assert "ok: Helm 4 (v4." in output
+
+
+def test_outside_workspace_macro_helm_argument(outside):
+    """`helm` and `helm_versions` of one macro call win over the label flag."""
+    _need_helms()
+    result = outside.run("test", "//helm_argument:manman_production_chart_test", "--test_output=all")
+    output = result.stdout + result.stderr
+    assert "ok: Helm 3 (v3." in output and "../helm/helm3): lint --strict and template" in output
+    assert "Helm 4" not in output
 
 
 def test_outside_workspace_missing_helm_names_the_path(outside_built, outside):
