@@ -28,9 +28,7 @@ import os
 # and the banner would reach every user of the library and break one-line errors.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from .errors import Problem, SpecError
-from .model import App, ChartModel
-from .props import (
+from .constructs.props import (
     ApiProps,
     Autoscaling,
     CronJobProps,
@@ -44,28 +42,30 @@ from .props import (
     PropsError,
     ServiceAccount,
 )
-from .spec import load_charts, load_models, parse_spec
+from .spec.errors import Problem, SpecError
+from .spec.model import App, ChartModel
+from .spec.parse import load_charts, load_models, parse_spec
 
 # Names that need cdk8s or constructs are loaded on first use: importing those starts the
 # jsii runtime (a Node process, about a second), which reading and validating
 # specs never needs, so a bad spec fails fast.
 _LAZY = {
-    "DomainChart": ".chart",
-    "DomainIngress": ".ingress",
-    "DomainRoutes": ".gateway",
-    "OptionalHpa": ".optional",
-    "OptionalPdb": ".optional",
-    "OptionalServiceMonitor": ".monitoring",
-    "OptionalServiceAccount": ".optional",
-    "OptionalNetworkPolicy": ".network_policy",
+    "DomainChart": ".constructs.chart",
+    "DomainIngress": ".constructs.ingress",
+    "DomainRoutes": ".constructs.gateway",
+    "OptionalHpa": ".constructs.optional",
+    "OptionalPdb": ".constructs.optional",
+    "OptionalServiceMonitor": ".constructs.monitoring",
+    "OptionalServiceAccount": ".constructs.optional",
+    "OptionalNetworkPolicy": ".constructs.network_policy",
     "ChartBuild": ".pipeline",
-    "HelmChart": ".composition",
-    "HelmChartError": ".composition",
+    "HelmChart": ".helm.composition",
+    "HelmChartError": ".helm.composition",
     "build_all": ".pipeline",
-    "ApiService": ".services",
-    "JobService": ".services",
-    "CronJobService": ".services",
-    "ProcessorService": ".services",
+    "ApiService": ".constructs.services",
+    "JobService": ".constructs.services",
+    "CronJobService": ".constructs.services",
+    "ProcessorService": ".constructs.services",
 }
 
 

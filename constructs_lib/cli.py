@@ -11,8 +11,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from .errors import SpecError
-from .spec import load_models
+from .spec.errors import SpecError
+from .spec.parse import load_models
 from .summary import chart_summary, placeholder_registry_warning
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -79,7 +79,8 @@ def generate(argv: list[str]) -> int:
 
 
 def _subcommands():
-    from . import diff, importer, publish
+    from .helm import publish
+    from .migrate import diff, importer
 
     return {"diff": diff.main, "import": importer.main, "publish": publish.main}
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import SpecError
+from .spec.errors import SpecError
 
 try:  # libyaml is several times faster on large renders
     _BaseLoader = yaml.CSafeLoader

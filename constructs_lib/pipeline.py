@@ -17,12 +17,12 @@ from pathlib import Path
 
 import cdk8s
 
-from .bindings import Bound
-from .chart import DomainChart, SwitchedOffChart
-from .helm_chart import chart_files, dump_yaml
-from .model import ChartModel
-from .package import package_chart
-from .spec import SEMVER, load_models  # noqa: F401 - re-exported: it lives in spec so validation never starts jsii
+from .constructs.bindings import Bound
+from .constructs.chart import DomainChart, SwitchedOffChart
+from .helm.helm_chart import chart_files, dump_yaml
+from .helm.package import package_chart
+from .spec.model import ChartModel
+from .spec.parse import SEMVER, load_models  # noqa: F401 - re-exported: it lives in spec so validation never starts jsii
 
 OWNED = ("manifests", "charts", "packages")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from .model import App, ChartModel
-from .naming import FALLBACK, dashed
-from .spec import DEFAULT_REGISTRY
+from .spec.model import App, ChartModel
+from .spec.naming import FALLBACK, dashed
+from .spec.parse import DEFAULT_REGISTRY
 
 
 def chart_summary(model: ChartModel, objects: list[dict], paths: list[Path]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Writes constructs_lib/k8s_schemas.json: strict, self-contained Kubernetes 1.29 schemas.
+"""Writes constructs_lib/spec/k8s_schemas.json: strict, self-contained Kubernetes 1.29 schemas.
 
 values.schema.json embeds these for the Kubernetes objects users paste into values
 (env valueFrom, envFrom, volumes, probes, affinity, ...), so a typo such as
@@ -7,7 +7,7 @@ values.schema.json embeds these for the Kubernetes objects users paste into valu
 The source is the OpenAPI-derived strict schema set shipped by the PyPI package
 kubernetes-validate. Each entry is fully inlined (no `$ref`), every object with
 properties refuses unknown keys, and only the JSON Schema keywords that
-constructs_lib/validate.py implements are used.
+constructs_lib/spec/validate.py implements are used.
 
     .venv/bin/python scripts/gen_k8s_schemas.py
 """
@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUT = ROOT / "constructs_lib" / "k8s_schemas.json"
+OUTPUT = ROOT / "constructs_lib" / "spec" / "k8s_schemas.json"
 SOURCE = ("kubernetes-json-schema", "v1.29.0-local-strict", "_definitions.json")
 
 CORE = "io.k8s.api.core.v1."

@@ -17,12 +17,12 @@ import re
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from constructs_lib.defaults import DEFAULT_RESOURCES
-from constructs_lib.naming import API, JOB, PROCESSOR, dashed, detect_type
-from constructs_lib.rules import quantity
+from constructs_lib.spec.defaults import DEFAULT_RESOURCES
+from constructs_lib.spec.naming import API, JOB, PROCESSOR, dashed, detect_type
+from constructs_lib.spec.rules import quantity
 
 IDENTIFIER = re.compile(r"^[A-Za-z](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
-# What the chart cannot render literally (constructs_lib.validate refuses it).
+# What the chart cannot render literally (constructs_lib.spec.validate refuses it).
 NOT_RENDERABLE = "".join(map(chr, range(0x7F, 0xA0))) + "\ufffe\uffff"
 JOB_RANGES = {
     "completions": (1, 5),
@@ -386,7 +386,7 @@ def _type_of(doc: dict, akey: str, settings: dict) -> str:
 
 
 def _key(*parts) -> str:
-    from constructs_lib.errors import join_key
+    from constructs_lib.spec.errors import join_key
 
     return join_key("", *parts)
 

@@ -21,8 +21,8 @@ import pytest
 from conftest import ROOT, run_cli
 
 from constructs_lib import cli
-from constructs_lib.errors import SpecError
-from constructs_lib.loader import load_spec_file
+from constructs_lib.spec.errors import SpecError
+from constructs_lib.spec.loader import load_spec_file
 
 BAD = ROOT / "tests" / "bad_inputs"
 NO_COMMENT = {

@@ -326,7 +326,7 @@ EVERY_CONTAINER_FIELD = {
 
 
 def test_every_escape_hatch_field_reaches_the_object():
-    from constructs_lib.schema import CONTAINER_OWNED, POD_SPEC_OWNED, k8s_definitions
+    from constructs_lib.spec.schema import CONTAINER_OWNED, POD_SPEC_OWNED, k8s_definitions
 
     definitions = k8s_definitions()
     free = lambda name, owned: {k for k in definitions[name]["properties"] if k not in owned}  # noqa: E731

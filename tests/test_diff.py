@@ -7,8 +7,8 @@ import pytest
 import yaml
 from conftest import run_cli
 
-from constructs_lib.diff import ABSENT, Change, Item, compare, compare_objects, format_path
 from constructs_lib.manifests import Noise
+from constructs_lib.migrate.diff import ABSENT, Change, Item, compare, compare_objects, format_path
 
 DEMO, MANMAN = "demo-api-chart", "manman-production-chart"
 

@@ -1,6 +1,6 @@
 """Differential tests: the hand-written engines agree with the libraries they replace.
 
-constructs_lib/validate.py (a JSON Schema draft-07 subset checker) is compared with
+constructs_lib/spec/validate.py (a JSON Schema draft-07 subset checker) is compared with
 jsonschema's Draft7Validator on generated schemas (nested ones, and one level deep
 where the boundaries are reached often) and on real sub-schemas of the chart
 schemas, with values drawn from each schema and then mutated, whole and part by
@@ -35,8 +35,8 @@ from strategies import INVALID_EXAMPLES, PROFILE
 from constructs_lib import fast_yaml
 from constructs_lib.cli import default_specs
 from constructs_lib.pipeline import load_models
-from constructs_lib.spec import parse_spec
-from constructs_lib.validate import KEYWORDS, check
+from constructs_lib.spec.parse import parse_spec
+from constructs_lib.spec.validate import KEYWORDS, check
 
 EXAMPLES = max(300, INVALID_EXAMPLES)  # per differential test
 TYPES = ("object", "array", "string", "boolean", "integer", "number")

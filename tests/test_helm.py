@@ -8,7 +8,7 @@ import pytest
 import yaml
 from conftest import EVERY_SHAPE_SPEC, EXAMPLE_CHARTS, by_identity, extra_identities, render, run_cli, run_helm, strip_release_fields
 
-from constructs_lib.defaults import NETWORK_POLICY_DEFAULTS
+from constructs_lib.spec.defaults import NETWORK_POLICY_DEFAULTS
 
 MANMAN = "manman-production-chart"
 
@@ -445,7 +445,7 @@ def test_a_fallback_api_is_routed_only_when_asked(helm, tmp_path, apps):
 
 def test_every_row_of_each_charts_values_table_has_a_type_and_a_description(example_builds):
     from constructs_lib import parse_spec
-    from constructs_lib.chart_readme import chart_readme
+    from constructs_lib.helm.chart_readme import chart_readme
 
     models = [b.model for b in example_builds.values()] + parse_spec(EVERY_SHAPE_SPEC, "spec.yaml")
     checked = 0

@@ -8,10 +8,10 @@ import pytest
 import yaml
 from conftest import EXAMPLE_CHARTS, ROOT, run_cli
 
-from constructs_lib.defaults import SAFE_CONTAINER_SECURITY
-from constructs_lib.importer import DROP, fit, minimal
+from constructs_lib.migrate.importer import DROP, fit, minimal
 from constructs_lib.pipeline import build_all, load_models
-from constructs_lib.schema import AppShape, app_schema
+from constructs_lib.spec.defaults import SAFE_CONTAINER_SECURITY
+from constructs_lib.spec.schema import AppShape, app_schema
 
 FIXTURE = ROOT / "tests" / "fixtures" / "handwritten"
 MIGRATION_DOC = ROOT / "docs" / "migration.md"

@@ -23,10 +23,10 @@ import pytest
 import yaml
 from conftest import by_identity, render, run_helm, strip_release_fields
 
-from constructs_lib.errors import SpecError
 from constructs_lib.manifests import load_documents
 from constructs_lib.pipeline import build_all, write_outputs
-from constructs_lib.spec import parse_spec
+from constructs_lib.spec.errors import SpecError
+from constructs_lib.spec.parse import parse_spec
 
 PAYLOADS = {
     "release-name": "{{ .Release.Name }}",
@@ -66,7 +66,7 @@ PAYLOADS = {
     "long-plain": "x" * 10000,
 }
 # Inputs the generator refuses because the chart could not render them literally
-# (see constructs_lib.validate): NEL is a YAML line break, the rest YAML refuses.
+# (see constructs_lib.spec.validate): NEL is a YAML line break, the rest YAML refuses.
 REFUSED = {"nel": "a\u0085b", "del": "a\x7fb", "c1": "a\x9bb", "noncharacter": "a\ufffeb"}
 
 

@@ -1,4 +1,4 @@
-"""The vendored Kubernetes schemas (constructs_lib/k8s_schemas.json) are current, use only
+"""The vendored Kubernetes schemas (constructs_lib/spec/k8s_schemas.json) are current, use only
 the keywords our checker and Helm understand, accept real Kubernetes objects and refuse
 typos, missing keys, wrong types and the one-of violations the API server would refuse."""
 
@@ -14,9 +14,9 @@ import pytest
 import yaml
 from conftest import ROOT, run_helm
 
-from constructs_lib.validate import check
+from constructs_lib.spec.validate import check
 
-SCHEMAS_FILE = ROOT / "constructs_lib" / "k8s_schemas.json"
+SCHEMAS_FILE = ROOT / "constructs_lib" / "spec" / "k8s_schemas.json"
 SCHEMAS = json.loads(SCHEMAS_FILE.read_text(encoding="utf-8"))
 ALLOWED_KEYWORDS = {
     "type",
@@ -377,7 +377,7 @@ def test_generation_is_deterministic():
     assert generator.render(generator.generate()) == generator.render(generator.generate())
 
 
-# --- (b) only the keywords constructs_lib/validate.py (and Helm) understand ------------------
+# --- (b) only the keywords constructs_lib/spec/validate.py (and Helm) understand ------------------
 
 
 @pytest.mark.parametrize("name", sorted(SCHEMAS))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from constructs_lib.naming import API, FALLBACK, PROCESSOR, choose_type, detect_type, resource_name
+from constructs_lib.spec.naming import API, FALLBACK, PROCESSOR, choose_type, detect_type, resource_name
 
 DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 

@@ -26,10 +26,10 @@ from hypothesis import Phase, given, settings
 from referencing import Registry, Resource
 from strategies import INVALID_EXAMPLES, MUTATIONS, PROFILE, VALID_EXAMPLES, invalid_spec, junk_spec, valid_spec
 
-from constructs_lib.errors import SpecError
 from constructs_lib.manifests import load_documents
 from constructs_lib.pipeline import build_all
-from constructs_lib.spec import parse_spec
+from constructs_lib.spec.errors import SpecError
+from constructs_lib.spec.parse import parse_spec
 
 K8S_VERSIONS = ("1.28", "1.37")
 NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)

@@ -10,11 +10,11 @@ import hashlib
 import json
 import re
 
+from ..gojson import go_json
+from ..spec.defaults import DEFAULT_GRACE_SECONDS, MORE_CONTAINER_DEFAULTS, PROBE_TIMINGS
+from ..spec.model import App, ChartContext
+from ..spec.schema import PROBE_HANDLERS
 from .bindings import Either, MapTail, Raw, Tail, Value, WithValue
-from .defaults import DEFAULT_GRACE_SECONDS, MORE_CONTAINER_DEFAULTS, PROBE_TIMINGS
-from .gojson import go_json
-from .model import App, ChartContext
-from .schema import PROBE_HANDLERS
 
 CONFIG_CHECKSUM = "checksum/config"
 # Pod spec fields written as the values give them, and only when not empty.

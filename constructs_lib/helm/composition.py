@@ -26,20 +26,20 @@ from typing import NoReturn
 import cdk8s
 from constructs import Construct
 
-from .bindings import Bound, BoundConstruct, Guard, MapTail, Tail, Value
-from .chart import switched_on
-from .defaults import GLOBAL_DEFAULTS, NETWORK_POLICY_DEFAULTS
+from ..constructs.bindings import Bound, BoundConstruct, Guard, MapTail, Tail, Value
+from ..constructs.chart import switched_on
+from ..constructs.network_policy import OptionalNetworkPolicy
+from ..constructs.optional import OptionalHpa, OptionalObject, OptionalPdb, OptionalServiceAccount, ServiceRef
+from ..constructs.props import snake, vars_of
+from ..constructs.services import APP_VERSION_CONTEXT, Workload
+from ..pipeline import ChartBuild, pair_objects, write_outputs
+from ..spec.defaults import GLOBAL_DEFAULTS, NETWORK_POLICY_DEFAULTS
+from ..spec.model import ChartModel
+from ..spec.naming import IDENTIFIER, dashed
+from ..spec.parse import DEFAULT_VERSION, IMAGE_TAG, SEMVER
+from ..spec.schema import chart_schema, obj
 from .helm_chart import chart_files
-from .model import ChartModel
-from .naming import IDENTIFIER, dashed
-from .network_policy import OptionalNetworkPolicy
-from .optional import OptionalHpa, OptionalObject, OptionalPdb, OptionalServiceAccount, ServiceRef
 from .package import package_chart
-from .pipeline import ChartBuild, pair_objects, write_outputs
-from .props import snake, vars_of
-from .schema import chart_schema, obj
-from .services import APP_VERSION_CONTEXT, Workload
-from .spec import DEFAULT_VERSION, IMAGE_TAG, SEMVER
 
 CHART_NAME = re.compile(r"^[a-z0-9](?:[-a-z0-9]{0,51}[a-z0-9])?$")
 VALUE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")

@@ -17,12 +17,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from . import rules
-from .defaults import DEFAULT_RESOURCES, SAFE_CONTAINER_SECURITY, SAFE_POD_SECURITY, app_defaults, deep_merge, split_image
-from .errors import did_you_mean
-from .naming import API, CRONJOB, JOB, PROCESSOR
-from .schema import AppShape, app_schema, k8s_definitions
-from .validate import check
+from ..spec import rules
+from ..spec.defaults import DEFAULT_RESOURCES, SAFE_CONTAINER_SECURITY, SAFE_POD_SECURITY, app_defaults, deep_merge, split_image
+from ..spec.errors import did_you_mean
+from ..spec.naming import API, CRONJOB, JOB, PROCESSOR
+from ..spec.schema import AppShape, app_schema, k8s_definitions
+from ..spec.validate import check
 
 
 class PropsError(ValueError):

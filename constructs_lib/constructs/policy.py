@@ -5,7 +5,7 @@ Each skip carries its reason; the README lists them all.
 
 from __future__ import annotations
 
-from .model import App
+from ..spec.model import App
 
 # Apply to every workload.
 ALWAYS = {"CKV_K8S_43": "images are pinned by tag (the chart appVersion); digests are not part of the spec"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from constructs import Construct
 
+from ..spec.model import App, ChartModel
 from .bindings import BoundConstruct, Guard, Raw, Value, WithValue, app_values_expr
 from .labels import chart_labels
-from .model import App, ChartModel
 
 
 def _path_lines(var: str, app: App) -> tuple[str, ...]:

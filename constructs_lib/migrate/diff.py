@@ -16,8 +16,8 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import SpecError
-from .manifests import Identity, Noise, add_render_options, index_objects, is_chart, load_objects, normalize, render_options, show
+from ..manifests import Identity, Noise, add_render_options, index_objects, is_chart, load_objects, normalize, render_options, show
+from ..spec.errors import SpecError
 
 EXIT_EQUAL, EXIT_DIFFERENT = 0, 1
 # Keys that identify list items, tried in order: the first one every item of both

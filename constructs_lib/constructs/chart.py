@@ -7,17 +7,17 @@ import dataclasses
 import cdk8s
 from constructs import Construct
 
+from ..spec.model import TOGGLES, App, ChartModel
+from ..spec.naming import API, CRONJOB, JOB, PROCESSOR
+from ..spec.schema import ROUTE_KINDS
 from .bindings import Bound, BoundConstruct, exact_api_object
 from .gateway import DomainRoutes
 from .gateway import routed_apps as routed_by
 from .ingress import DomainIngress, routed_apps
-from .model import TOGGLES, App, ChartModel
 from .monitoring import OptionalServiceMonitor
-from .naming import API, CRONJOB, JOB, PROCESSOR
 from .network_policy import OptionalNetworkPolicy
 from .optional import OptionalHpa, OptionalPdb, OptionalServiceAccount, ServiceRef
 from .props import props_from_values, vars_of
-from .schema import ROUTE_KINDS
 from .services import ApiService, CronJobService, JobService, ProcessorService
 
 SERVICE_CONSTRUCTS = {API: ApiService, PROCESSOR: ProcessorService, JOB: JobService, CRONJOB: CronJobService}

@@ -9,11 +9,11 @@ from __future__ import annotations
 import cdk8s
 from constructs import Construct
 
-from ._imports.com.coreos import monitoring
+from .._imports.com.coreos import monitoring
+from ..spec.model import App, ChartContext
+from ..spec.naming import dashed
 from .bindings import Value
 from .labels import app_labels, selector_labels
-from .model import App, ChartContext
-from .naming import dashed
 from .optional import OptionalObject
 from .pod_bindings import METRICS_PORT_NAME
 

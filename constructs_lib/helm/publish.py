@@ -23,8 +23,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import Problem, SpecError
-from .manifests import find_helm
+from ..manifests import find_helm
+from ..spec.errors import Problem, SpecError
 
 OCI_TARGET = re.compile(r"^oci://[^/\s]+(/[^\s]*)?$")
 DIGEST = re.compile(r"Digest:\s*(sha256:[0-9a-f]{64})")

@@ -11,7 +11,7 @@ import functools
 import json
 import re
 
-from .bindings import Bound, Either, Guard, MapTail, Raw, Tail, Value, WithValue
+from ..constructs.bindings import Bound, Either, Guard, MapTail, Raw, Tail, Value, WithValue
 
 _PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9_./-]*$")
 _RESERVED = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"}

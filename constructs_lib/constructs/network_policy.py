@@ -15,11 +15,11 @@ import json
 
 from constructs import Construct
 
+from ..spec.defaults import NETWORK_POLICY_DEFAULTS
+from ..spec.model import App, ChartContext, ChartModel
+from ..spec.naming import API, dashed
 from .bindings import Raw
-from .defaults import NETWORK_POLICY_DEFAULTS
 from .labels import app_labels, selector_labels
-from .model import App, ChartContext, ChartModel
-from .naming import API, dashed
 from .optional import OptionalObject
 from .pod_bindings import METRICS_PORT_NAME
 

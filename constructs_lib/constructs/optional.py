@@ -8,10 +8,10 @@ import cdk8s
 import cdk8s_plus_28 as kplus
 from constructs import Construct
 
+from ..spec.model import App, ChartContext
+from ..spec.naming import dashed
 from .bindings import BoundConstruct, Raw, Value, WithValue
 from .labels import app_labels, selector_labels
-from .model import App, ChartContext
-from .naming import dashed
 from .props import PropsError, snake
 
 DEFAULT_MAX_UNAVAILABLE = 1

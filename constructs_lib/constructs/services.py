@@ -14,17 +14,17 @@ import cdk8s
 import cdk8s_plus_28 as kplus
 from constructs import Construct
 
+from ..gojson import go_json
+from ..spec.model import App, ChartContext, app_names
+from ..spec.naming import API, CRONJOB, HASH_LEN, JOB, PROCESSOR, dashed, short_hash
+from ..spec.schema import CRONJOB_KEYS
 from .bindings import BoundConstruct, Guard, Tail, Value, WithValue, nested
-from .gojson import go_json
 from .kplus_json import add, kplus_enum, remove, typed, typed_field
 from .kplus_props import plain_props
 from .labels import app_labels, selector_labels
-from .model import App, ChartContext, app_names
-from .naming import API, CRONJOB, HASH_LEN, JOB, PROCESSOR, dashed, short_hash
 from .pod_bindings import METRICS_SERVICE_PORT_LINES, POD_VARIABLES, SERVICE_PORT_LINES
 from .policy import policy_annotations
 from .props import ApiProps, CronJobProps, JobProps, ProcessorProps, WorkloadProps, make_props, to_values
-from .schema import CRONJOB_KEYS
 from .workload import KPLUS_DEPLOYMENT_DEFAULTS, finish_pod, pod_props
 
 ROLLING_UPDATE = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}

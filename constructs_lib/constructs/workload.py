@@ -25,13 +25,13 @@ import cdk8s
 import cdk8s_plus_28 as kplus
 from constructs import Construct
 
-from .defaults import DEFAULT_GRACE_SECONDS, PROBE_TIMINGS, deep_merge, more_container
+from ..spec.defaults import DEFAULT_GRACE_SECONDS, PROBE_TIMINGS, deep_merge, more_container
+from ..spec.model import App, ChartContext
+from ..spec.schema import PROBE_HANDLERS
 from .kplus_json import add, env_text, kplus_enum, remove, typed
 from .labels import app_labels, selector_labels
-from .model import App, ChartContext
 from .pod_bindings import PLAIN_POD_FIELDS, effective_image, pod_annotations, pod_bindings
 from .props import PropsError
-from .schema import PROBE_HANDLERS
 
 CONTAINER = "app"
 TMP_VOLUME = "tmp"

@@ -27,14 +27,14 @@ from pathlib import Path
 
 import cdk8s
 
-from . import extra_objects
-from .chart import DomainChart
-from .defaults import GATEWAY_DEFAULTS, NETWORK_POLICY_DEFAULTS
-from .diff import ABSENT, compare, format_path, same_value
-from .errors import SpecError
-from .helm_chart import dump_yaml
-from .labels import APP_KEY_LABEL
-from .manifests import (
+from ..constructs.chart import DomainChart
+from ..constructs.labels import APP_KEY_LABEL
+from ..constructs.network_policy import DNS, PART_OF, PEER_PORTS, port_rule
+from ..constructs.optional import DEFAULT_MAX_UNAVAILABLE
+from ..constructs.pod_bindings import CONFIG_CHECKSUM
+from ..constructs.workload import CONFIG_VOLUME, CONTAINER, TMP_VOLUME, zone_spread
+from ..helm.helm_chart import dump_yaml
+from ..manifests import (
     Noise,
     add_render_options,
     is_chart,
@@ -44,13 +44,14 @@ from .manifests import (
     render_options,
     show,
 )
-from .model import App, ChartModel
-from .naming import API, CRONJOB, IDENTIFIER, JOB, PROCESSOR, chart_name, dashed, detect_type
-from .network_policy import DNS, PART_OF, PEER_PORTS, port_rule
-from .optional import DEFAULT_MAX_UNAVAILABLE
-from .pod_bindings import CONFIG_CHECKSUM
-from .rules import OWN_POD_LABELS, pdb_problem
-from .schema import (
+from ..spec import extra_objects
+from ..spec.defaults import GATEWAY_DEFAULTS, NETWORK_POLICY_DEFAULTS
+from ..spec.errors import SpecError
+from ..spec.model import App, ChartModel
+from ..spec.naming import API, CRONJOB, IDENTIFIER, JOB, PROCESSOR, chart_name, dashed, detect_type
+from ..spec.parse import DEFAULT_REGISTRY, DEFAULT_VERSION, HOOKS, IMAGE_TAG, parse_spec
+from ..spec.rules import OWN_POD_LABELS, pdb_problem
+from ..spec.schema import (
     CONFIG_KEY,
     CONTAINER_OWNED,
     CRON_SCHEDULE,
@@ -64,9 +65,8 @@ from .schema import (
     k8s_definitions,
     string_map,
 )
-from .spec import DEFAULT_REGISTRY, DEFAULT_VERSION, HOOKS, IMAGE_TAG, parse_spec
-from .validate import check, resolve
-from .workload import CONFIG_VOLUME, CONTAINER, TMP_VOLUME, zone_spread
+from ..spec.validate import check, resolve
+from .diff import ABSENT, compare, format_path, same_value
 
 DRAFT = "<draft spec>"
 PROBES = ("readinessProbe", "livenessProbe", "startupProbe")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from . import rules
-from .model import ChartModel
-from .schema import PROBE_HANDLERS
+from ..spec import rules
+from ..spec.model import ChartModel
+from ..spec.schema import PROBE_HANDLERS
 
 
 def _go(message: str) -> str:

@@ -13,15 +13,15 @@ import importlib
 
 from constructs import Construct
 
+from ..spec.model import App, ChartModel
+from ..spec.schema import HTTP_ROUTE as HTTP
 from .bindings import BoundConstruct, Raw, Value, WithValue, app_values_expr
 from .labels import chart_labels
-from .model import App, ChartModel
 from .props import snake
-from .schema import HTTP_ROUTE as HTTP
 
 
 def _classes():
-    return importlib.import_module("._imports.io.k8s.networking.gateway", __package__)
+    return importlib.import_module(".._imports.io.k8s.networking.gateway", __package__)
 
 
 def routed(app: App, kind: str) -> bool:

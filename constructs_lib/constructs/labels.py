@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import App, ChartContext, ChartModel
+from ..spec.model import App, ChartContext, ChartModel
 
 APP_KEY_LABEL = "enhanced-helm-charts/app"  # the app's name as the user wrote it
 NAME_LABEL = "app.kubernetes.io/name"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from . import extra_objects, fast_yaml
-from .bindings import Bound, Raw, app_values_expr
+from .. import fast_yaml
+from ..constructs.bindings import Bound, Raw, app_values_expr
+from ..spec import extra_objects
+from ..spec.model import ChartModel
 from .chart_readme import chart_readme
 from .helm_templates import render_template, scalar
 from .helm_validation import validation_template
-from .model import ChartModel
 
 HELMIGNORE = "\n".join([".DS_Store", ".git/", ".gitignore", "*.swp", "*.bak", "*.tmp", "*.orig", "*~", ""])
 VALUES_HEADER = """\

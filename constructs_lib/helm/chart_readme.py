@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from .model import ChartModel
-from .validate import resolve
+from ..spec.model import ChartModel
+from ..spec.validate import resolve
 
 K8S_REF = "#/definitions/k8s."
 # Top-level values blocks of the chart itself (the apps' block is named after the domain).

@@ -1,0 +1,1 @@
+"""Adopting the charts: importing a hand-written chart into a spec, and comparing charts and manifests."""

@@ -1,0 +1,1 @@
+"""Reading and checking specs: files → the typed chart model, with no jsii (bad input fails fast)."""
