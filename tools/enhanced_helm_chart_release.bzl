@@ -36,7 +36,7 @@ sorts object keys, and the order of user data such as a list of TLS configs
 is kept in the generated values.yaml); `json.encode` does the scalars.
 """
 
-# Feature names the Starlark side accepts; the generator (constructs_lib/spec.py
+# Feature names the Starlark side accepts; the generator (constructs_lib/spec/parse.py
 # FEATURES) is the authority and re-checks everything at build time.
 KNOWN_FEATURES = ["pdb", "hpa", "ingress", "gateway", "metrics", "networkPolicy"]
 
