@@ -392,3 +392,55 @@ def test_a_network_policy_from_props_selects_the_app_and_lets_its_peers_in():
     assert spec["policyTypes"] == ["Ingress", "Egress"] and spec["egress"][-1] == egress[0]
     with pytest.raises(PropsError, match=r"^shop/netpol: target: cart was built without the network_policy prop"):
         synth(lambda c: OptionalNetworkPolicy(c, "netpol", target=ApiService(c, "cart", image="r/cart:1")))
+
+
+def test_props_defaults_are_the_values_defaults():
+    """One source: a service built from default props has exactly the values a spec app of its shape gets."""
+    from constructs_lib.spec.defaults import app_defaults
+
+    blocks = {
+        "metrics": lib.Metrics(),
+        "pod_disruption_budget": DisruptionBudget(),
+        "autoscaling": Autoscaling(),
+        "service_account": lib.ServiceAccount(),
+        "network_policy": lib.NetworkPolicy(),
+    }
+    made = []
+
+    def build(chart):
+        made.append(
+            ApiService(chart, "cart", image="r/cart:1", ingress=lib.IngressPath(path="/cart"), gateway=lib.GatewayRoute(path="/cart"), **blocks)
+        )
+        made.append(ProcessorService(chart, "mail", image="r/mail:1", health_path="/health", **blocks))
+        made.append(JobService(chart, "migrate", image="r/migrate:1"))
+        made.append(lib.CronJobService(chart, "nightly", image="r/nightly:1", schedule="@daily"))
+
+    synth(build)
+    for service in made:
+        app = service.app
+        values = {k: v for k, v in app.values.items() if k != "schedule"}  # required: no default
+        assert values == app_defaults(app.shape, app.key, f"r/{app.key}", "1"), app.key
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        lib.ApiProps,
+        lib.ProcessorProps,
+        lib.JobProps,
+        lib.CronJobProps,
+        lib.Metrics,
+        lib.Autoscaling,
+        lib.IngressPath,
+        lib.GatewayRoute,
+        lib.ServiceAccount,
+    ],
+)
+def test_every_scalar_default_is_in_the_docstrings(props):
+    """help() shows each prop's default in words too; this keeps the words true."""
+    import dataclasses
+
+    docs = "\n".join(c.__doc__ or "" for c in props.__mro__)
+    for f in dataclasses.fields(props):
+        if isinstance(f.default, (int, str)) and not isinstance(f.default, bool) and f.default != "":
+            assert f.name in docs and str(f.default) in docs, f"{props.__name__}.{f.name}: default {f.default!r} not in its docstring"

@@ -18,7 +18,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..spec import rules
-from ..spec.defaults import DEFAULT_RESOURCES, SAFE_CONTAINER_SECURITY, SAFE_POD_SECURITY, app_defaults, deep_merge, split_image
+from ..spec.defaults import (
+    AUTOSCALING_DEFAULTS,
+    CRONJOB_DEFAULTS,
+    DEFAULT_GRACE_SECONDS,
+    DEFAULT_RESOURCES,
+    INGRESS_PATH_TYPE,
+    JOB_TTL_SECONDS,
+    METRICS_DEFAULTS,
+    PULL_POLICY,
+    ROUTE_DEFAULTS,
+    RUN_DEFAULTS,
+    SAFE_CONTAINER_SECURITY,
+    SAFE_POD_SECURITY,
+    SERVICE_ACCOUNT_DEFAULTS,
+    app_defaults,
+    deep_merge,
+    split_image,
+)
 from ..spec.errors import did_you_mean
 from ..spec.naming import API, CRONJOB, JOB, PROCESSOR
 from ..spec.schema import AppShape, app_schema, k8s_definitions
@@ -32,11 +49,12 @@ class PropsError(ValueError):
 @dataclass(frozen=True, kw_only=True)
 class Metrics:
     """A Prometheus endpoint: a `metrics` container port (and Service port for apis),
-    prometheus.io annotations and, in a chart with the metrics feature, a ServiceMonitor."""
+    prometheus.io annotations and, in a chart with the metrics feature, a ServiceMonitor.
+    port: default 9090 (the app's port shares it: one `http` port); path: default "/metrics"."""
 
     enabled: bool = True
-    port: int = 9090
-    path: str = "/metrics"
+    port: int = METRICS_DEFAULTS["port"]
+    path: str = METRICS_DEFAULTS["path"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,34 +69,37 @@ class DisruptionBudget:
 
 @dataclass(frozen=True, kw_only=True)
 class Autoscaling:
-    """Read by OptionalHpa. While enabled, the Deployment has no `replicas` field."""
+    """Read by OptionalHpa. While enabled, the Deployment has no `replicas` field.
+    min_replicas: default 2; max_replicas: default 10; target_cpu_utilization_percentage and
+    target_memory_utilization_percentage: default 80 (None: not a target)."""
 
     enabled: bool = True
-    min_replicas: int = 2
-    max_replicas: int = 10
-    target_cpu_utilization_percentage: int | None = 80
-    target_memory_utilization_percentage: int | None = 80
+    min_replicas: int = AUTOSCALING_DEFAULTS["minReplicas"]
+    max_replicas: int = AUTOSCALING_DEFAULTS["maxReplicas"]
+    target_cpu_utilization_percentage: int | None = AUTOSCALING_DEFAULTS["targetCPUUtilizationPercentage"]
+    target_memory_utilization_percentage: int | None = AUTOSCALING_DEFAULTS["targetMemoryUtilizationPercentage"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class IngressPath:
-    """This api's path on the chart's Ingress (DomainIngress)."""
+    """This api's path on the chart's Ingress (DomainIngress). path_type: default "Prefix"."""
 
     enabled: bool = True
     path: str
-    path_type: str = "Prefix"
+    path_type: str = INGRESS_PATH_TYPE
 
 
 @dataclass(frozen=True, kw_only=True)
 class GatewayRoute:
     """This api's rule on the chart's Gateway API routes (DomainRoutes): an HTTPRoute rule
     matching `path`, or with `kind="GRPCRoute"` a GRPCRoute rule matching `service` and
-    `method` (both empty: every call). `port`: the Service port (default the app's port)."""
+    `method` (both empty: every call). `port`: the Service port (default the app's port).
+    kind: default "HTTPRoute"; path_type: default "PathPrefix"."""
 
     enabled: bool = True
-    kind: str = "HTTPRoute"
+    kind: str = ROUTE_DEFAULTS["kind"]
     path: str
-    path_type: str = "PathPrefix"
+    path_type: str = ROUTE_DEFAULTS["pathType"]
     port: int | None = None
     service: str | None = None
     method: str | None = None
@@ -91,10 +112,10 @@ class ServiceAccount:
     `annotations` such as `eks.amazonaws.com/role-arn`. The API token is mounted only with
     `automount_token=True`."""
 
-    create: bool = False
-    name: str = ""
+    create: bool = SERVICE_ACCOUNT_DEFAULTS["create"]
+    name: str = SERVICE_ACCOUNT_DEFAULTS["name"]
     annotations: Mapping[str, str] = field(default_factory=dict)
-    automount_token: bool = False
+    automount_token: bool = SERVICE_ACCOUNT_DEFAULTS["automountToken"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,7 +195,7 @@ class WorkloadProps:
 
     image: str
     name: str | None = None
-    image_pull_policy: str = "Always"
+    image_pull_policy: str = PULL_POLICY
     command: Sequence[str] = ()
     args: Sequence[str] = ()
     env: Mapping[str, str | Mapping] = field(default_factory=dict)
@@ -192,7 +213,7 @@ class WorkloadProps:
     affinity: Mapping = field(default_factory=dict)
     topology_spread_constraints: Sequence[Mapping] = ()
     priority_class_name: str = ""
-    termination_grace_period_seconds: int = 30
+    termination_grace_period_seconds: int = DEFAULT_GRACE_SECONDS
     lifecycle: Mapping = field(default_factory=dict)
     host_aliases: Sequence[Mapping] = ()
     dns_config: Mapping = field(default_factory=dict)
@@ -254,11 +275,11 @@ class RunProps(WorkloadProps):
     active_deadline_seconds (3600), restart_policy ("Never" or "OnFailure", default "Never").
     """
 
-    completions: int = 1
-    parallelism: int = 1
-    backoff_limit: int = 3
-    active_deadline_seconds: int = 3600
-    restart_policy: str = "Never"
+    completions: int = RUN_DEFAULTS["completions"]
+    parallelism: int = RUN_DEFAULTS["parallelism"]
+    backoff_limit: int = RUN_DEFAULTS["backoffLimit"]
+    active_deadline_seconds: int = RUN_DEFAULTS["activeDeadlineSeconds"]
+    restart_policy: str = RUN_DEFAULTS["restartPolicy"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -270,7 +291,7 @@ class JobProps(RunProps):
         after a hash of its inputs, so a changed job is a new object).
     """
 
-    ttl_seconds_after_finished: int = 86400
+    ttl_seconds_after_finished: int = JOB_TTL_SECONDS
     hook: str = ""
 
 
@@ -289,12 +310,12 @@ class CronJobProps(RunProps):
     """
 
     schedule: str
-    time_zone: str = ""
-    concurrency_policy: str = "Forbid"
-    starting_deadline_seconds: int = 600
-    successful_jobs_history_limit: int = 3
-    failed_jobs_history_limit: int = 1
-    suspend: bool = False
+    time_zone: str = CRONJOB_DEFAULTS["timeZone"]
+    concurrency_policy: str = CRONJOB_DEFAULTS["concurrencyPolicy"]
+    starting_deadline_seconds: int = CRONJOB_DEFAULTS["startingDeadlineSeconds"]
+    successful_jobs_history_limit: int = CRONJOB_DEFAULTS["successfulJobsHistoryLimit"]
+    failed_jobs_history_limit: int = CRONJOB_DEFAULTS["failedJobsHistoryLimit"]
+    suspend: bool = CRONJOB_DEFAULTS["suspend"]
 
 
 PROPS_BY_TYPE = {API: ApiProps, PROCESSOR: ProcessorProps, JOB: JobProps, CRONJOB: CronJobProps}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from .naming import API, CRONJOB, JOB, dashed
+from .naming import API, CRONJOB, JOB, PROCESSOR, dashed
 from .schema import AppShape
 
 SAFE_CONTAINER_SECURITY = {
@@ -55,8 +55,25 @@ DEFAULT_RESOURCES = {
     "limits": {"cpu": "500m", "memory": "256Mi"},
 }
 
+PULL_POLICY = "Always"  # a moved tag is pulled again
 # What init containers and sidecars are merged over: the app container's defaults.
-MORE_CONTAINER_DEFAULTS = {"imagePullPolicy": "Always", "resources": DEFAULT_RESOURCES, "securityContext": SAFE_CONTAINER_SECURITY}
+MORE_CONTAINER_DEFAULTS = {"imagePullPolicy": PULL_POLICY, "resources": DEFAULT_RESOURCES, "securityContext": SAFE_CONTAINER_SECURITY}
+REPLICAS = {API: 2, PROCESSOR: 1}  # two api pods survive one node's drain
+API_PORT, HEALTH_PATH = 8000, "/health"
+SERVICE_ACCOUNT_DEFAULTS = {"create": False, "name": "", "annotations": {}, "automountToken": False}
+METRICS_DEFAULTS = {"enabled": True, "port": 9090, "path": "/metrics"}
+AUTOSCALING_DEFAULTS = {
+    "enabled": True,
+    "minReplicas": 2,
+    "maxReplicas": 10,
+    "targetCPUUtilizationPercentage": 80,
+    "targetMemoryUtilizationPercentage": 80,
+}
+INGRESS_PATH_TYPE = "Prefix"
+ROUTE_DEFAULTS = {"kind": "HTTPRoute", "pathType": "PathPrefix"}
+# The Job settings of jobs and of each CronJob run.
+RUN_DEFAULTS = {"completions": 1, "parallelism": 1, "backoffLimit": 3, "activeDeadlineSeconds": 3600, "restartPolicy": "Never"}
+JOB_TTL_SECONDS = 86400  # a finished plain Job is deleted after a day
 
 
 def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> dict:
@@ -67,7 +84,7 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> d
         "image": {
             "repository": repository,
             "tag": tag,
-            "pullPolicy": "Always",
+            "pullPolicy": PULL_POLICY,
         },
         "command": [],
         "args": [],
@@ -75,7 +92,7 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> d
         "envFrom": [],
         "ports": [],
         "imagePullSecrets": [],
-        "serviceAccount": {"create": False, "name": "", "annotations": {}, "automountToken": False},
+        "serviceAccount": copy.deepcopy(SERVICE_ACCOUNT_DEFAULTS),
         "podLabels": {},
         "probes": {},
         "affinity": {},
@@ -106,36 +123,24 @@ def app_defaults(shape: AppShape, app: str, repository: str, tag: str = "") -> d
     if shape.netpol:
         values["networkPolicy"] = {"enabled": True, "ingress": [], "egress": []}
     if shape.type in (JOB, CRONJOB):
-        values.update(
-            completions=1,
-            parallelism=1,
-            backoffLimit=3,
-            activeDeadlineSeconds=3600,
-            restartPolicy="Never",
-        )
+        values.update(RUN_DEFAULTS)
         if shape.type == JOB:
-            values["ttlSecondsAfterFinished"] = 86400
+            values["ttlSecondsAfterFinished"] = JOB_TTL_SECONDS
         return values
-    values["replicas"] = 2 if shape.type == API else 1
+    values["replicas"] = REPLICAS[shape.type]
     values["zoneSpread"] = False
     if shape.health:
-        values.update(port=8000, healthPath="/health")
+        values.update(port=API_PORT, healthPath=HEALTH_PATH)
     if shape.metrics:
-        values["metrics"] = {"enabled": True, "port": 9090, "path": "/metrics"}
+        values["metrics"] = dict(METRICS_DEFAULTS)
     if shape.pdb:
         values["podDisruptionBudget"] = {"enabled": True}
     if shape.hpa:
-        values["autoscaling"] = {
-            "enabled": True,
-            "minReplicas": 2,
-            "maxReplicas": 10,
-            "targetCPUUtilizationPercentage": 80,
-            "targetMemoryUtilizationPercentage": 80,
-        }
+        values["autoscaling"] = dict(AUTOSCALING_DEFAULTS)
     if shape.ingress:
-        values["ingress"] = {"enabled": True, "path": f"/{dashed(app)}", "pathType": "Prefix"}
+        values["ingress"] = {"enabled": True, "path": f"/{dashed(app)}", "pathType": INGRESS_PATH_TYPE}
     if shape.gateway:
-        values["gateway"] = {"enabled": True, "kind": "HTTPRoute", "path": f"/{dashed(app)}", "pathType": "PathPrefix"}
+        values["gateway"] = {"enabled": True, "kind": ROUTE_DEFAULTS["kind"], "path": f"/{dashed(app)}", "pathType": ROUTE_DEFAULTS["pathType"]}
     return values
 
 
