@@ -7,7 +7,6 @@ The class comes from `cdk8s import` of imports/crds/servicemonitor.yaml (scripts
 from __future__ import annotations
 
 import cdk8s
-from constructs import Construct
 
 from .._imports.com.coreos import monitoring
 from ..spec.model import App, ChartContext
@@ -25,9 +24,6 @@ class OptionalServiceMonitor(OptionalObject):
     while `metrics.enabled` is on."""
 
     BLOCK = "metrics"
-
-    def __init__(self, scope: Construct, id: str, *, target):
-        super().__init__(scope, id, target)
 
     def build(self, app: App, chart: ChartContext) -> None:
         name = app.names.monitor

@@ -120,7 +120,7 @@ class OptionalNetworkPolicy(OptionalObject):
     JOBS_TOO = True
 
     def __init__(self, scope: Construct, id: str, *, target, ingress_from: list | None = None, metrics_from: list | None = None):
-        super().__init__(scope, id, target, ingress_from=ingress_from, metrics_from=metrics_from)
+        super().__init__(scope, id, target=target, ingress_from=ingress_from, metrics_from=metrics_from)
 
     def build(self, app: App, chart: ChartContext, ingress_from: list | None = None, metrics_from: list | None = None) -> None:
         shared = (getattr(chart, "values", None) or {}).get("networkPolicy", NETWORK_POLICY_DEFAULTS)

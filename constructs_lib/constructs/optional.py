@@ -84,7 +84,7 @@ class OptionalObject(BoundConstruct):
     BLOCK: str
     JOBS_TOO = False
 
-    def __init__(self, scope: Construct, id: str, target, **options):
+    def __init__(self, scope: Construct, id: str, *, target, **options):
         super().__init__(scope, id)
         self.app = target_app(self, target, self.BLOCK, jobs_too=self.JOBS_TOO)
         self.target = target
@@ -101,9 +101,6 @@ class OptionalPdb(OptionalObject):
     `pod_disruption_budget` prop) that never blocks node drains (see rules.pdb_problem)."""
 
     BLOCK = "podDisruptionBudget"
-
-    def __init__(self, scope: Construct, id: str, *, target):
-        super().__init__(scope, id, target)
 
     def build(self, app: App, chart: ChartContext) -> None:
         pdb = app.values["podDisruptionBudget"]
@@ -131,9 +128,6 @@ class OptionalHpa(OptionalObject):
     (an ApiService or ProcessorService built with an `autoscaling` prop)."""
 
     BLOCK = "autoscaling"
-
-    def __init__(self, scope: Construct, id: str, *, target):
-        super().__init__(scope, id, target)
 
     def build(self, app: App, chart: ChartContext) -> None:
         hpa = app.values["autoscaling"]
@@ -173,9 +167,6 @@ class OptionalServiceAccount(OptionalObject):
 
     BLOCK = "serviceAccount"
     JOBS_TOO = True
-
-    def __init__(self, scope: Construct, id: str, *, target):
-        super().__init__(scope, id, target)
 
     def build(self, app: App, chart: ChartContext) -> None:
         account = app.values["serviceAccount"]
