@@ -256,6 +256,15 @@ def test_a_composition_the_chart_cannot_honour_is_refused_in_one_line(compose, h
     assert "\n" not in str(caught.value)
 
 
+def test_a_spec_chart_is_refused_with_the_way_to_build_it():
+    from constructs_lib import DomainChart, parse_spec
+
+    app = cdk8s.App()
+    DomainChart(app, parse_spec({"domain": "shop", "charts": {"web": {"apps": ["cart_api"]}}}, "inline")[0])
+    with pytest.raises(HelmChartError, match=r"^HelmChart: shop-web: expected a composition, got a DomainChart; build spec charts with main.py$"):
+        HelmChart(app)
+
+
 @pytest.mark.helm
 def test_a_switched_off_optional_object_is_absent_from_the_synth_but_has_its_template(helm, tmp_path):
     def compose(chart):

@@ -123,6 +123,9 @@ class HelmChart:
         self.charts: list[cdk8s.Chart] = list(scope.charts) if isinstance(scope, cdk8s.App) else [scope]
         if not self.charts:
             raise HelmChartError("HelmChart: scope: expected a cdk8s Chart or an App with charts, got an App without any")
+        for chart in self.charts:  # a spec chart has its own values layout and pipeline
+            if getattr(chart, "model", None) is not None:
+                raise HelmChartError(f"HelmChart: {chart.node.path}: expected a composition, got a DomainChart; build spec charts with main.py")
         self.name = name or dashed(self.charts[0].node.id)
         if not CHART_NAME.match(self.name):
             self._fail("name", "lowercase letters, digits and dashes, at most 53 characters", self.name)
