@@ -13,7 +13,7 @@ import cdk8s_plus_28 as kplus
 import kubernetes_validate
 import pytest
 import yaml
-from conftest import by_identity, render, run_helm, strip_release_fields
+from conftest import by_identity, compose_storefront, render, run_helm, strip_release_fields
 from constructs import Construct
 
 from constructs_lib import (
@@ -108,6 +108,12 @@ def test_switches_add_and_remove_objects(helm, storefront):
 def test_the_schema_refuses_unknown_and_mistyped_values(helm, storefront, args, message):
     result = run_helm(helm, "template", "release", chart_of(storefront), *args, check=False)
     assert result.returncode != 0 and message in result.stderr, result.stderr
+
+
+def test_building_twice_gives_the_same_chart():
+    """The knobs go into copies of the constructs' bindings: the composition is left as it was."""
+    _, helm_chart = compose_storefront()
+    assert helm_chart.build().files == helm_chart.build().files
 
 
 def test_values_and_readme_describe_the_bound_knobs(storefront):

@@ -17,6 +17,7 @@ The default render equals the synth, as for charts built from a spec.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -147,8 +148,9 @@ class HelmChart:
         `[n]` for list items, e.g. "spec.template.spec.containers[0].image", or a sequence of
         keys and indices) to the value `key` (dotted, e.g. "web.replicas"). The value's default
         is the synthesized field; its schema is `schema` or the default's JSON type."""
-        path = self._field_path(field)
-        self._knobs.append(_Knob(self._key(key), self._identity(resource, "value"), path, description or f"{'.'.join(map(str, path))}", schema))
+        path, identity = self._field_path(field), self._identity(resource, "value")
+        description = description or f"{identity[0]} {identity[1]}: {'.'.join(map(str, path))}"
+        self._knobs.append(_Knob(self._key(key), identity, path, description, schema))
 
     def enabled_by(self, resource: Construct, key: str, *, description: str = "") -> None:
         """The whole object exists only while the boolean value `key` (default true) is true."""
@@ -170,6 +172,8 @@ class HelmChart:
         templated = pair_objects(objects, [b for n in nodes if isinstance(n, BoundConstruct) for b in n.bound])
         templated += pair_objects(twin.to_json(), [b for n in twin.node.find_all() if isinstance(n, BoundConstruct) for b in n.bound])
         templated += self._static(objects, {(b.kind, b.name) for _, b in templated})
+        # Copies: the knobs go into these, and the constructs keep their own (build() may run again).
+        templated = [(obj, dataclasses.replace(bound, bindings=dict(bound.bindings))) for obj, bound in templated]
         values, schema = self._values(workloads, optionals + [n for n in twin.node.find_all() if isinstance(n, OptionalObject)])
         self._bind(templated, values, schema)
         model = ChartModel(
