@@ -184,6 +184,7 @@ def test_kplus_objects_as_props_become_values_and_render_as_synthesized(helm, tm
             volumes=[kplus.Volume.from_config_map(chart, "settings-volume", settings, name="settings")],
             volume_mounts=[{"name": "settings", "mountPath": "/etc/shop"}],
             service_account=kplus.ServiceAccount.from_service_account_name(chart, "robot", "shop-robot"),
+            image_pull_secrets=[kplus.Secret.from_secret_name(chart, "registry", "shop-registry"), "other-registry"],
         )
         made.append(api)
 
@@ -194,6 +195,7 @@ def test_kplus_objects_as_props_become_values_and_render_as_synthesized(helm, tm
     assert values["envFrom"] == [{"secretRef": {"name": "shop-db"}}]
     assert values["volumes"] == [{"name": "settings", "configMap": {"name": "shop-settings"}}]
     assert values["serviceAccount"]["name"] == "shop-robot" and values["serviceAccount"]["automountToken"] is False
+    assert values["imagePullSecrets"] == ["shop-registry", "other-registry"]
     helm_chart.write(tmp_path)
     objects = rendered(helm, tmp_path / "charts" / "shop")
     synth = by_identity([strip_release_fields(o) for o in load_documents((tmp_path / "manifests" / "shop.k8s.yaml").read_text())])

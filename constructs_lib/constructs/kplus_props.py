@@ -4,7 +4,8 @@ Props take kplus objects where kplus has them: a `kplus.EnvValue` as an env valu
 (`EnvValue.from_secret_value(...)`), `kplus.EnvFrom` in env_from
 (`Env.from_secret(secret)`), a `kplus.Volume` in volumes
 (`Volume.from_config_map(...)`) and a `kplus.IServiceAccount` as service_account
-(an existing account, used by name; its token stays unmounted). Values hold JSON,
+(an existing account, used by name; its token stays unmounted), and `kplus.ISecret`s
+in image_pull_secrets (by name). Values hold JSON,
 and kplus keeps its JSON to itself, so the objects are written out by a scratch
 pod that kplus synthesizes: exactly what kplus would put in a pod of its own.
 """
@@ -28,7 +29,10 @@ def plain_props(props: dict) -> dict:
     env_from = [e for e in _items(props.get("env_from")) if isinstance(e, kplus.EnvFrom)]
     volumes = [v for v in _items(props.get("volumes")) if isinstance(v, kplus.Volume)]
     account = props.get("service_account")
-    account = account if account is not None and not isinstance(account, ServiceAccount) and hasattr(account, "__jsii_ref__") else None
+    account = account if account is not None and not isinstance(account, ServiceAccount) and _is_jsii(account) else None
+    pull_secrets = props.get("image_pull_secrets")
+    if pull_secrets and any(_is_jsii(s) for s in _items(pull_secrets)):  # kplus.ISecret: used by name
+        props = {**props, "image_pull_secrets": [s.name if _is_jsii(s) else s for s in pull_secrets]}
     if not (env_values or env_from or volumes or account):
         return props
     pod = _scratch_pod(env_values, env_from, volumes, account)
@@ -46,6 +50,10 @@ def plain_props(props: dict) -> dict:
     if account:
         out["service_account"] = ServiceAccount(name=pod["serviceAccountName"])
     return out
+
+
+def _is_jsii(value) -> bool:
+    return hasattr(value, "__jsii_ref__")
 
 
 def _items(value) -> list:

@@ -160,7 +160,7 @@ class WorkloadProps:
         `kplus.Env.from_secret(...)`/`from_config_map(...)`; default none.
     ports: more named ports, `{"name": "grpc", "port": 9000, "appProtocol": "grpc"}`
         (`protocol` default TCP; `expose: False` keeps one off an api's Service); default none.
-    image_pull_secrets: names of registry Secrets; default none.
+    image_pull_secrets: names of registry Secrets (or `kplus.ISecret`s); default none.
     service_account: a ServiceAccount, or a `kplus.IServiceAccount` (used by name); default:
         none. No API token in the pod unless ServiceAccount(automount_token=True).
     network_policy: a NetworkPolicy for OptionalNetworkPolicy; default none.
