@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import HELMS, tool
+from conftest import HELMS, tool, unavailable
 
 pytestmark = [pytest.mark.bazel, pytest.mark.slow]
 
@@ -48,6 +48,14 @@ if BAZEL is None:
     pytest.skip(_missing, allow_module_level=True)
 
 
+def _wheels() -> Path:
+    """The generator's requirements as wheels (scripts/setup.sh --test): ehc_python installs them offline."""
+    wheels = REPO / ".tools" / "wheels"
+    if not wheels.is_dir():
+        unavailable("no wheels in .tools/wheels for ehc_python: run scripts/setup.sh --test")
+    return wheels
+
+
 def _python() -> str:
     """The interpreter the Bazel actions run: the project's virtualenv if present, else this one."""
     venv = REPO / ".venv" / "bin" / "python"
@@ -55,15 +63,18 @@ def _python() -> str:
 
 
 class Bazel:
-    """Runs bazel in one workspace with the shared output root and the offline flags."""
+    """Runs bazel in one workspace with the shared output root (or its own output base) and the offline flags."""
 
-    def __init__(self, workspace: Path, output_user_root: Path):
+    def __init__(self, workspace: Path, output_user_root: Path, output_base: Path | None = None):
         self.workspace = workspace
-        self.startup = [f"--output_user_root={output_user_root}", "--max_idle_secs=600"]
+        where = f"--output_base={output_base}" if output_base else f"--output_user_root={output_user_root}"
+        self.startup = [where, "--max_idle_secs=600"]
         self.flags = [
             f"--override_repository=rules_cc={STUBS / 'rules_cc'}",
             f"--override_repository=rules_java={STUBS / 'rules_java'}",
             f"--override_repository=remote_coverage_tools={STUBS / 'remote_coverage_tools'}",
+            # Only the custom generator's action (Bazel's default shell env) reads it;
+            # the chart actions run @ehc_python (tools/python.bzl) with a fixed env.
             f"--action_env=EHC_PYTHON={_python()}",
             "--symlink_prefix=/",  # no bazel-* links in the source tree
             "--nosandbox_debug",
@@ -306,8 +317,14 @@ def output_user_root(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def repo_bazel(output_user_root):
+def disk_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("disk-cache")
+
+
+@pytest.fixture(scope="session")
+def repo_bazel(output_user_root, disk_cache):
     bazel = Bazel(REPO, output_user_root)
+    bazel.flags.append(f"--disk_cache={disk_cache}")  # what a shared cache would hold: see test_chart_actions_*
     yield bazel
     bazel.shutdown()
 
@@ -325,8 +342,12 @@ def outside(output_user_root, tmp_path_factory):
         'load("@enhanced_helm_charts//tools:helm.bzl", "local_helm")\n'
         f'local_helm(name = "helm", paths = {json.dumps([str(helm_dir / name) for name in HELMS])})\n'
         'local_helm(name = "helm_missing", paths = ["/nonexistent/bin/helm4"])\n'
+        'load("@enhanced_helm_charts//tools:python.bzl", "ehc_python")\n'
+        f'ehc_python(name = "ehc_python", wheels = "{_wheels()}")\n'
     )
-    (workspace / ".bazelrc").write_text("build --@enhanced_helm_charts//tools:helm=@helm//:helm\n")
+    (workspace / ".bazelrc").write_text(
+        "build --@enhanced_helm_charts//tools:helm=@helm//:helm\nbuild --@enhanced_helm_charts//tools:python=@ehc_python//:python\n"
+    )
     (workspace / "BUILD.bazel").write_text("")
     (workspace / "manman").mkdir()
     (workspace / "manman" / "BUILD.bazel").write_text(OUTSIDE_MANMAN)
@@ -507,6 +528,59 @@ def test_a_chart_test_with_only_helm_3_fails(examples_built, repo_bazel):
     assert result.returncode == 3, result.stderr[-2000:]
     output = result.stdout + result.stderr
     assert "FAIL //examples:demo_api_chart: no Helm 4 among the helm binaries of --//tools:helm (found Helm 3)" in output
+
+
+def test_a_chart_without_generator_python_fails(examples_built, repo_bazel):
+    """The label flag's default (no ehc_python): building a chart fails in one line saying how to set it."""
+    result = repo_bazel.run("build", "//examples:demo_api_chart", "--//tools:python=//tools:python_not_configured", check=False)
+    assert result.returncode == 1, result.stderr[-2000:]
+    expected = "//examples:demo_api_chart: no generator Python: --//tools:python is not set; declare ehc_python("
+    assert expected in result.stderr, result.stderr[-2000:]
+    assert "Generating Helm chart demo-api-chart (//examples:demo_api_chart) failed: (Exit 2)" in result.stderr
+
+
+# --- hermetic chart actions: a shared cache whatever PATH the client has ----------------
+
+
+def _spawns(log: Path) -> list[dict]:
+    """The spawns of a `--execution_log_json_file` (concatenated JSON objects)."""
+    text, decoder, index, spawns = log.read_text(), json.JSONDecoder(), 0, []
+    while True:
+        while index < len(text) and text[index].isspace():
+            index += 1
+        if index == len(text):
+            return spawns
+        spawn, index = decoder.raw_decode(text, index)
+        spawns.append(spawn)
+
+
+def test_chart_actions_hit_a_shared_disk_cache_across_path_and_output_base(examples_built, repo_bazel, disk_cache, tmp_path):
+    """The session built //examples/... with --disk_cache; a fresh output base, its own ehc_python
+    virtualenv and a PATH with another directory first build them again: every chart action is a cache hit."""
+    dummy = tmp_path / "dummy-bin"
+    dummy.mkdir()
+    (dummy / "unrelated-tool").write_text("#!/bin/sh\nexit 0\n")
+    (dummy / "unrelated-tool").chmod(0o755)
+    fresh = Bazel(REPO, repo_bazel.startup[0].split("=", 1)[1], output_base=tmp_path / "output-base")
+    fresh.flags = list(repo_bazel.flags)
+    log = tmp_path / "exec.json"
+    try:
+        result = fresh.run("build", "//examples/...", f"--execution_log_json_file={log}", env={"PATH": f"{dummy}:{os.environ['PATH']}"})
+        charts = [s for s in _spawns(log) if s.get("mnemonic") == "EnhancedHelmChart"]
+        assert len(charts) == len(list(_specs())), [s.get("progressMessage") for s in charts]
+        missed = [s["progressMessage"] for s in charts if not s.get("remoteCacheHit")]
+        assert not missed, f"not from the disk cache: {missed}"
+        assert all(s.get("environmentVariables", []) == [] for s in charts), charts[0].get("environmentVariables")
+        assert f"{len(charts)} remote cache hit" in result.stderr, result.stderr[-2000:]
+        fresh_bin = Path(fresh.run("info", "bazel-bin").stdout.strip()) / "examples"
+        assert fresh_bin != examples_built
+        for domain, chart, _ in _specs():
+            name = f"{domain}_{chart}"
+            for built in (examples_built / name).rglob("*"):
+                if built.is_file():
+                    assert (fresh_bin / name / built.relative_to(examples_built / name)).read_bytes() == built.read_bytes(), built
+    finally:
+        fresh.shutdown()
 
 
 # --- from another workspace ----------------------------------------------------------
@@ -750,7 +824,7 @@ def test_docs_outside_workspace_builds_and_tests_offline(output_user_root, tmp_p
     assert set(snippets) == {"WORKSPACE", ".bazelrc", "hello/BUILD.bazel", "commands"}, sorted(snippets)
     placeholders = {
         "/path/to/enhanced-helm-charts": str(REPO),
-        "/path/to/venv/bin/python": _python(),
+        "/path/to/wheels": str(_wheels()),
         "/opt/helm/helm3": str(tool("helm3")),
         "/opt/helm/helm4": str(tool("helm4")),
     }

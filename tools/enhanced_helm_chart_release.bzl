@@ -36,6 +36,8 @@ sorts object keys, and the order of user data such as a list of TLS configs
 is kept in the generated values.yaml); `json.encode` does the scalars.
 """
 
+load(":python.bzl", "GeneratorPythonInfo")
+
 # Feature names the Starlark side accepts; the generator (constructs_lib/spec/parse.py
 # FEATURES) is the authority and re-checks everything at build time.
 KNOWN_FEATURES = ["pdb", "hpa", "ingress", "gateway", "metrics", "networkPolicy"]
@@ -47,6 +49,13 @@ _MAX_NAME = 63
 _type = type  # release_app has a parameter called `type`
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DIGITS = "0123456789"
+
+# The generator's Python and node (tools/BUILD.bazel, tools/python.bzl).
+_PYTHON_FLAG = Label("//tools:python")
+
+# --action_env variables the hermetic chart action still passes (jsii's package
+# cache and banner, the generator's own switches); all others, PATH first, are not.
+_PASSED_ENV_PREFIXES = ("JSII_", "EHCF_")
 
 ReleaseAppInfo = provider(
     doc = "Release metadata of one app, as `release_app` recorded it (the spec's top-level `apps` entry).",
@@ -344,7 +353,6 @@ def _chart_impl(ctx):
     args.add("--manifest", manifest)
     for app, dep in zip(ctx.attr.declared_apps, ctx.attr.apps):
         args.add("--release-app", "%s=%s" % (app, dep.label))  # errors in its settings name it
-    tools = []
     inputs = [spec_file, ctx.file._helper, ctx.file._main] + ctx.files._generator_srcs
     if stamp:
         # Only stable-status.txt: a changed STABLE_ key re-runs the action (volatile keys would not).
@@ -352,26 +360,54 @@ def _chart_impl(ctx):
         args.add("--status-file", ctx.info_file)
         for field, key in stamp.items():
             args.add("--stamp", "%s=%s" % (field, key))
+    outputs = [package, chart_dir, manifest]
+    mnemonic = "EnhancedHelmChart"
+    progress_message = "Generating Helm chart %s (%s)" % (name, ctx.label)
+    python = ctx.attr._python[GeneratorPythonInfo]
     if ctx.attr.generator:
+        # The user's executable brings its own environment (a py_binary's stub
+        # finds python3 on PATH): Bazel's default shell env, and the helper runs
+        # with $EHC_PYTHON or python3 there.
         args.add("--generator", ctx.executable.generator)
-        tools.append(ctx.attr.generator[DefaultInfo].files_to_run)
+        ctx.actions.run_shell(
+            command = 'exec "${EHC_PYTHON:-python3}" "$@"',
+            arguments = [args],
+            inputs = inputs,
+            tools = [ctx.attr.generator[DefaultInfo].files_to_run],
+            outputs = outputs,
+            mnemonic = mnemonic,
+            progress_message = progress_message,
+            use_default_shell_env = True,
+        )
+    elif not python.interpreter:
+        # Fails when the chart builds (not at analysis), so `--output_groups=spec`
+        # and everything that does not generate works without it.
+        message = "%s: no generator Python: --%s is not set; declare ehc_python(name = \"ehc_python\", ...) in WORKSPACE and add `build --%s=@ehc_python//:python` to .bazelrc (see docs/bazel.md)" % (ctx.label, _PYTHON_FLAG, _PYTHON_FLAG)
+        ctx.actions.run_shell(
+            command = "echo %s >&2; exit 2" % _shell_quote(message),
+            inputs = inputs,
+            outputs = outputs,
+            mnemonic = mnemonic,
+            progress_message = progress_message,
+        )
     else:
+        # Hermetic: the interpreter, its site-packages and node are inputs, and
+        # the environment is this fixed one plus the caller's JSII_*/EHCF_*
+        # --action_env values (not PATH): the action key does not depend on
+        # the client's PATH, so a shared disk or remote cache is hit.
         args.add("--main", ctx.file._main)
-
-    ctx.actions.run_shell(
-        # The Python Bazel runs: $EHC_PYTHON (--action_env=EHC_PYTHON=/venv/bin/python)
-        # or python3 on PATH. The generator runs with the same interpreter.
-        command = 'exec "${EHC_PYTHON:-python3}" "$@"',
-        arguments = [args],
-        inputs = inputs,
-        tools = tools,
-        outputs = [package, chart_dir, manifest],
-        mnemonic = "EnhancedHelmChart",
-        progress_message = "Generating Helm chart %s (%s)" % (name, ctx.label),
-        # Python and Node (jsii) come from PATH; env is ignored with this set in
-        # Bazel < 7, so the helper sets HOME/TMPDIR/jsii cache itself.
-        use_default_shell_env = True,
-    )
+        args.add("--node", python.node)
+        env = {key: value for key, value in ctx.configuration.default_shell_env.items() if key.startswith(_PASSED_ENV_PREFIXES)}
+        ctx.actions.run(
+            executable = python.interpreter,
+            arguments = [args],
+            inputs = depset(inputs, transitive = [python.files]),
+            outputs = outputs,
+            mnemonic = mnemonic,
+            progress_message = progress_message,
+            env = env,
+            use_default_shell_env = False,
+        )
 
     files = [package, chart_dir, manifest]
     return [
@@ -422,6 +458,8 @@ _enhanced_helm_chart = rule(
         "_main": attr.label(default = Label("//:main.py"), allow_single_file = True),
         "_generator_srcs": attr.label(default = Label("//:generator_srcs")),
         "_helper": attr.label(default = Label("//tools:generate_chart.py"), allow_single_file = True),
+        # The interpreter (with requirements.txt) and node of the action: tools/python.bzl.
+        "_python": attr.label(default = _PYTHON_FLAG, providers = [GeneratorPythonInfo]),
     },
 )
 

@@ -1,6 +1,6 @@
 """Bazel action of enhanced_helm_chart_release.bzl: run the generator on one chart's spec.
 
-    python3 generate_chart.py --label //pkg:target --spec S.json (--main main.py | --generator EXE)
+    PYTHON generate_chart.py --label //pkg:target --spec S.json (--main main.py --node NODE | --generator EXE)
         --package OUT.tgz --chart-dir OUT_DIR --manifest OUT.k8s.yaml
 
 Runs `python main.py S.json --out SCRATCH --quiet` with the interpreter running this
@@ -10,7 +10,9 @@ rewritten to name the BUILD target instead of the generated JSON file: the chart
 target (`//pkg:domain_chart: charts.CHART.custom_values."a.b": ...`), or, for an
 app's settings, the release_app target (`//pkg:app: settings.port: ...`). Sets what jsii needs inside a sandbox: a writable
 HOME, TMPDIR and jsii package cache (unless JSII_RUNTIME_PACKAGE_CACHE_ROOT is
-given via --action_env). Exit code: the generator's, or 3 for a setup problem.
+given via --action_env), and `--node` (an action input, given relative to the
+execution root so the action key has no absolute path) as jsii's JSII_NODE.
+Exit code: the generator's, or 3 for a setup problem.
 """
 
 from __future__ import annotations
@@ -69,8 +71,10 @@ def _fail(label: str, message: str) -> int:
     return 3
 
 
-def _environment(scratch: Path) -> dict[str, str]:
+def _environment(scratch: Path, node: Path | None) -> dict[str, str]:
     env = dict(os.environ)
+    if node is not None:
+        env["JSII_NODE"] = os.path.abspath(node)  # abspath, not resolve(): the input is a symlink
     for var, sub in (("HOME", "home"), ("TMPDIR", "tmp"), ("XDG_CACHE_HOME", "cache")):
         (scratch / sub).mkdir()
         env[var] = str(scratch / sub)
@@ -119,6 +123,7 @@ def main() -> int:
     parser.add_argument("--spec", required=True, type=Path)
     parser.add_argument("--main", type=Path)
     parser.add_argument("--generator", type=Path)
+    parser.add_argument("--node", type=Path, help="the node executable jsii runs (default: node on PATH, or $JSII_NODE)")
     parser.add_argument("--package", required=True, type=Path)
     parser.add_argument("--chart-dir", required=True, type=Path)
     parser.add_argument("--manifest", required=True, type=Path)
@@ -135,12 +140,14 @@ def main() -> int:
         if missing:
             return _fail(
                 args.label,
-                f"the Python Bazel runs ({sys.executable}) lacks {', '.join(missing)}: put a virtualenv with "
-                "requirements.txt installed first on PATH, or pass --action_env=EHC_PYTHON=/path/to/venv/bin/python "
-                "(see docs/bazel.md)",
+                f"the generator's Python ({sys.executable}) lacks {', '.join(missing)}: the --@enhanced_helm_charts//tools:python "
+                "target must have requirements.txt installed (see docs/bazel.md)",
             )
         command = [sys.executable, str(args.main)]
-    if shutil.which("node", path=os.environ.get("PATH")) is None and not os.environ.get("JSII_NODE"):
+    if args.node is not None:
+        if not os.access(args.node, os.X_OK):
+            return _fail(args.label, f"node ({args.node}, of --@enhanced_helm_charts//tools:python) is not executable")
+    elif shutil.which("node", path=os.environ.get("PATH")) is None and not os.environ.get("JSII_NODE"):
         return _fail(args.label, "node is not on the action's PATH (jsii runs cdk8s on Node); see docs/bazel.md")
 
     # jsii (Node) wants absolute paths; abspath, not resolve(): inputs may be symlinks.
@@ -153,7 +160,7 @@ def main() -> int:
         release_apps = dict(item.split("=", 1) for item in args.release_app)
         namer = Namer(args.label, [args.spec, spec], release_apps, stamped)
         result = subprocess.run(
-            [*command, str(spec), "--out", str(out), "--quiet"], env=_environment(scratch), stderr=subprocess.PIPE, text=True, check=False
+            [*command, str(spec), "--out", str(out), "--quiet"], env=_environment(scratch, args.node), stderr=subprocess.PIPE, text=True, check=False
         )
         for line in result.stderr.splitlines():
             print(namer.line(line), file=sys.stderr)
