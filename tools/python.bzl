@@ -140,7 +140,8 @@ def _ehc_python_impl(repository_ctx):
 
     # Bytecode, so that every action does not compile cdk8s again: hash-based
     # (no source mtimes) with relative file names, so two repositories made
-    # from the same wheels have the same bytes.
+    # from the same wheels have the same bytes. Level 1 too: main.py runs
+    # itself with -O, which reads only *.opt-1.pyc.
     _run(repository_ctx, "compiling bytecode", [
         venv_python,
         "-m",
@@ -148,6 +149,10 @@ def _ehc_python_impl(repository_ctx):
         "-q",
         "-j",
         "0",
+        "-o",
+        "0",
+        "-o",
+        "1",
         "--invalidation-mode",
         "checked-hash",
         "lib",
