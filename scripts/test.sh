@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
-exec .venv/bin/python -m pytest "$@"
+# Two workers, each taking whole files (module fixtures stay shared): the suite waits
+# mostly on helm, Bazel and the API server, so this takes it from 17 to 11.5 minutes here.
+exec .venv/bin/python -m pytest -n "${EHCF_TEST_WORKERS:-2}" --dist loadfile "$@"
