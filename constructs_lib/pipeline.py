@@ -61,9 +61,14 @@ def build_chart(model: ChartModel) -> ChartBuild:
     return ChartBuild(model, objects, files, package_chart(model.name, files))
 
 
+def by_kind_and_name(objects: list[dict]) -> dict[tuple[str, str], dict]:
+    """Synthesized objects by (kind, name): how a construct's record names its object."""
+    return {(o["kind"], o["metadata"]["name"]): o for o in objects}
+
+
 def pair_objects(objects: list[dict], bound: list[Bound]) -> list[tuple[dict, Bound]]:
     """Each synthesized object with the bindings its construct recorded."""
-    by_identity = {(o["kind"], o["metadata"]["name"]): o for o in objects}
+    by_identity = by_kind_and_name(objects)
     return [(by_identity[(b.kind, b.name)], b) for b in bound]
 
 

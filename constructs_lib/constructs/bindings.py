@@ -158,6 +158,11 @@ class BoundConstruct(Construct):
         self.bound.append(Bound(api_object, kind, name, template, app_key, guard, bindings or {}, variables or {}))
 
 
+def recorded(nodes) -> list[Bound]:
+    """What the BoundConstructs among `nodes` recorded, in construction order."""
+    return [bound for node in nodes if isinstance(node, BoundConstruct) for bound in node.bound]
+
+
 METADATA_PROPS = ("name", "labels", "annotations")  # set through cdk8s's metadata API, so metadata.add_label still works
 
 

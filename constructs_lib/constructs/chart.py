@@ -10,7 +10,7 @@ from constructs import Construct
 from ..spec.model import TOGGLES, App, ChartModel
 from ..spec.naming import API, CRONJOB, JOB, PROCESSOR
 from ..spec.schema import ROUTE_KINDS
-from .bindings import Bound, BoundConstruct, exact_api_object
+from .bindings import Bound, BoundConstruct, exact_api_object, recorded
 from .gateway import DomainRoutes
 from .gateway import routed_apps as routed_by
 from .ingress import DomainIngress, routed_apps
@@ -44,7 +44,7 @@ class _BoundChart(cdk8s.Chart):
 
     @property
     def bound(self) -> list[Bound]:
-        return [b for child in self.node.children if isinstance(child, BoundConstruct) for b in child.bound]
+        return recorded(self.node.children)
 
     def add_service(self, model: ChartModel, app: App) -> BoundConstruct:
         """The app's workload (and Service), from the same props a Python user would pass."""

@@ -27,13 +27,13 @@ from typing import NoReturn
 import cdk8s
 from constructs import Construct
 
-from ..constructs.bindings import Bound, BoundConstruct, Guard, MapTail, Tail, Value
+from ..constructs.bindings import Bound, Guard, MapTail, Tail, Value, recorded
 from ..constructs.chart import switched_on
 from ..constructs.network_policy import OptionalNetworkPolicy
 from ..constructs.optional import OptionalHpa, OptionalObject, OptionalPdb, OptionalServiceAccount, ServiceRef
 from ..constructs.props import snake, vars_of
 from ..constructs.services import APP_VERSION_CONTEXT, Workload
-from ..pipeline import ChartBuild, pair_objects, write_outputs
+from ..pipeline import ChartBuild, by_kind_and_name, pair_objects, write_outputs
 from ..spec.defaults import GLOBAL_DEFAULTS, NETWORK_POLICY_DEFAULTS
 from ..spec.model import ChartModel
 from ..spec.naming import IDENTIFIER, dashed
@@ -167,14 +167,14 @@ class HelmChart:
         for workload in workloads:  # their image tags and Job names are computed with it
             if (workload.chart.app_version or None) != self.app_version:
                 self._fail("app_version", f"the appVersion context {workload.node.path} was built with", self.app_version)
-        self._check_untouched(workloads, {(o["kind"], o["metadata"]["name"]): o for o in objects})
+        self._check_untouched(workloads, by_kind_and_name(objects))
         twin = self._switched_off_twin(workloads, optionals)
-        templated = pair_objects(objects, [b for n in nodes if isinstance(n, BoundConstruct) for b in n.bound])
-        templated += pair_objects(twin.to_json(), [b for n in twin.node.find_all() if isinstance(n, BoundConstruct) for b in n.bound])
+        twin_nodes = twin.node.find_all()
+        templated = pair_objects(objects, recorded(nodes)) + pair_objects(twin.to_json(), recorded(twin_nodes))
         templated += self._static(objects, {(b.kind, b.name) for _, b in templated})
         # Copies: the knobs go into these, and the constructs keep their own (build() may run again).
         templated = [(obj, dataclasses.replace(bound, bindings=dict(bound.bindings))) for obj, bound in templated]
-        values, schema = self._values(workloads, optionals + [n for n in twin.node.find_all() if isinstance(n, OptionalObject)])
+        values, schema = self._values(workloads, optionals + [n for n in twin_nodes if isinstance(n, OptionalObject)])
         self._bind(templated, values, schema)
         model = ChartModel(
             domain=self.domain,
@@ -337,7 +337,7 @@ def _rebuilt(workload: Workload) -> dict[tuple[str, str], dict]:
     for part in outer[1:]:
         scope = Construct(scope, part)
     type(workload)(scope, own, **vars_of(workload.props))
-    return {(o["kind"], o["metadata"]["name"]): o for o in chart.to_json()}
+    return by_kind_and_name(chart.to_json())
 
 
 def _keeps_extras(binding) -> bool:

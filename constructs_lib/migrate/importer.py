@@ -44,6 +44,7 @@ from ..manifests import (
     render_options,
     show,
 )
+from ..pipeline import by_kind_and_name
 from ..spec import extra_objects
 from ..spec.defaults import GATEWAY_DEFAULTS, NETWORK_POLICY_DEFAULTS
 from ..spec.errors import SpecError
@@ -750,7 +751,7 @@ def unmapped(draft: Draft, source: list[dict], generated: list[dict]) -> list[st
         pairs[id(draft.ingress)] = next((o for o in generated if o["kind"] == "Ingress"), None)
     for route in draft.routes:
         pairs[id(route)] = next((o for o in generated if o["kind"] == route["kind"]), None)
-    by_identity = {(o["kind"], o["metadata"]["name"]): o for o in generated}
+    by_identity = by_kind_and_name(generated)
     for obj in draft.extra_objects:
         pairs[id(obj)] = by_identity.get((obj["kind"], obj["metadata"]["name"]))
     containers = {id(w.obj): w.container.get("name") for w in draft.workloads}
