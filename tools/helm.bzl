@@ -16,13 +16,12 @@ already on the machine:
 See docs/bazel.md.
 """
 
+load(":workspace_paths.bzl", "workspace_path")
+
 def _local_helm_impl(repository_ctx):
     names = []
     for path in repository_ctx.attr.paths:
-        if not path.startswith("/"):
-            # Relative to the main workspace (which then needs a BUILD file at its root).
-            path = "%s/%s" % (repository_ctx.path(Label("@//:WORKSPACE")).dirname, path)
-        source = repository_ctx.path(path)
+        source = workspace_path(repository_ctx, path)
         name = source.basename
         if name in names:
             fail("local_helm(name = %r): paths: two binaries are named %r" % (repository_ctx.name, name))

@@ -19,6 +19,8 @@ repository (offline from a wheel directory), plus the machine's `node`.
 See docs/bazel.md ("Python and Node for the action").
 """
 
+load(":workspace_paths.bzl", "workspace_path")
+
 GeneratorPythonInfo = provider(
     doc = "An interpreter with the generator's requirements installed, and the node jsii runs.",
     fields = {
@@ -64,15 +66,10 @@ def _schema_versions(repository_ctx):
             return [part.strip().strip("\"'") for part in inside.split(",") if part.strip()]
     fail("ehc_python: cannot find SCHEMA_VERSIONS = (...) in %s" % source)
 
-def _absolute(repository_ctx, path):
-    if path.startswith("/"):
-        return repository_ctx.path(path)
-    return repository_ctx.path("%s/%s" % (repository_ctx.path(Label("@//:WORKSPACE")).dirname, path))
-
 def _program(repository_ctx, attr_name):
     value = getattr(repository_ctx.attr, attr_name)
     if "/" in value:
-        path = _absolute(repository_ctx, value)
+        path = workspace_path(repository_ctx, value)
     else:
         path = repository_ctx.which(value)
     if path == None or not path.exists:
@@ -101,7 +98,7 @@ def _ehc_python_impl(repository_ctx):
     # find-links would make other bytes).
     pip_flags = ["--isolated", "--no-compile", "--disable-pip-version-check", "--no-warn-script-location", "-q"]
     if repository_ctx.attr.wheels:
-        wheels = _absolute(repository_ctx, repository_ctx.attr.wheels)
+        wheels = workspace_path(repository_ctx, repository_ctx.attr.wheels)
         if not wheels.exists:
             fail("ehc_python(name = %r): wheels: %s does not exist (pip download -r requirements.txt -d DIR; in this repo scripts/setup.sh --test)" % (name, wheels))
         pip_flags += ["--no-index", "--find-links", str(wheels)]
