@@ -23,25 +23,29 @@ SCALAR_POD_FIELDS = ("priorityClassName", "runtimeClassName")
 # A repository's registry host: a first path part with a dot or a port, or localhost.
 REGISTRY_HOST = "^([^/]*[.:][^/]*|localhost)/"
 
-# Per-template variables (name → expression), evaluated once at the top.
-POD_VARIABLES = {
-    "repo": (
-        'ternary (printf "%s/%s" $global.image.registry (regexReplaceAll "' + REGISTRY_HOST + '" $app.image.repository ""))'
-        ' $app.image.repository (ne $global.image.registry "")'
-    ),
-    "tag": "$app.image.tag | default $global.image.tag | default .Chart.AppVersion",
-    # A number from a values file arrives as float64 (20241101 would print as 2.0241101e+07).
-    "tagText": 'ternary (int64 $tag | toString) (toString $tag) (kindIs "float64" $tag)',
-    "env": "mergeOverwrite (dict) $global.env $app.env",
-    "envFrom": "concat $global.envFrom $app.envFrom",
-    "pullSecrets": "concat $global.imagePullSecrets $app.imagePullSecrets | uniq",
-    # What init containers and sidecars are merged over (defaults.more_container).
-    "containerDefaults": f"fromJson {json.dumps(json.dumps(MORE_CONTAINER_DEFAULTS))}",
-}
 
+def pod_variables(app: App) -> dict[str, str]:
+    """Per-template variables (name → expression): the workload's name, which the shared
+    blocks of _helpers.tpl take from the template that includes them."""
+    return {"workload": json.dumps(app.names.workload)}
+
+
+# The image as `global.image` and the app's image give it; a tag from a values file may be a
+# number, which arrives as float64 (20241101 would print as 2.0241101e+07). The registry
+# rewrite only runs when global.image.registry is set (ternary would run it always).
+IMAGE_LINES = (
+    "{{- $repo := $app.image.repository }}",
+    "{{- if $global.image.registry }}",
+    '{{- $repo = printf "%s/%s" $global.image.registry (regexReplaceAll "' + REGISTRY_HOST + '" $repo "") }}',
+    "{{- end }}",
+    "{{- $tag := $app.image.tag | default $global.image.tag | default $root.Chart.AppVersion }}",
+    '{{- if kindIs "float64" $tag }}{{ $tag = int64 $tag }}{{ end }}',
+    'image: {{ printf "%s:%v" $repo $tag | toJson }}',
+)
 # global.env merged with the app's env (app wins), sorted by name: Helm 4 applies
 # server-side and rejects duplicate names. A mapping is a {valueFrom: ...} reference.
 ENV_LINES = (
+    "{{- $env := mergeOverwrite (dict) $global.env $app.env }}",
     "{{- if $env }}",
     "env:",
     "{{- range $name := keys $env | sortAlpha }}",
@@ -56,6 +60,7 @@ ENV_LINES = (
     "{{- end }}",
 )
 ENV_FROM_LINES = (
+    "{{- $envFrom := concat $global.envFrom $app.envFrom }}",
     "{{- if $envFrom }}",
     "envFrom:",
     "{{- range $envFrom }}",
@@ -64,6 +69,7 @@ ENV_FROM_LINES = (
     "{{- end }}",
 )
 PULL_SECRET_LINES = (
+    "{{- $pullSecrets := concat $global.imagePullSecrets $app.imagePullSecrets | uniq }}",
     "{{- if $pullSecrets }}",
     "imagePullSecrets:",
     "{{- range $pullSecrets }}",
@@ -85,9 +91,11 @@ USER_MOUNT_LINES = (
     "- {{ toYaml $mount | indent @ITEM@ | trim }}",
     "{{- end }}",
 )
-# Sidecars first, so that init containers can use them (a database proxy for a migration).
+# Sidecars first, so that init containers can use them (a database proxy for a migration);
+# both are merged over defaults.more_container.
 INIT_CONTAINER_LINES = (
     "{{- if or $app.sidecars $app.initContainers }}",
+    f"{{{{- $containerDefaults := fromJson {json.dumps(json.dumps(MORE_CONTAINER_DEFAULTS))} }}}}",
     "initContainers:",
     "{{- range $app.sidecars }}",
     '  - {{ mergeOverwrite (deepCopy $containerDefaults) (deepCopy .) (dict "restartPolicy" "Always") | toYaml | indent @ITEM@ | trim }}',
@@ -145,7 +153,6 @@ SERVICE_PORT_LINES = (
 
 def spread_lines(app: App) -> tuple[str, ...]:
     """zoneSpread's constraint (deployments), then the values' constraints with the app's selector by default."""
-    name = json.dumps(app.names.workload)
     zone = (
         "{{- if $app.zoneSpread }}",
         "  - maxSkew: 1",
@@ -153,7 +160,7 @@ def spread_lines(app: App) -> tuple[str, ...]:
         "    whenUnsatisfiable: ScheduleAnyway",
         "    labelSelector:",
         "      matchLabels:",
-        f"        app.kubernetes.io/name: {name}",
+        "        app.kubernetes.io/name: {{ $workload | toJson }}",
         "{{- end }}",
     )
     return (
@@ -161,7 +168,7 @@ def spread_lines(app: App) -> tuple[str, ...]:
         "topologySpreadConstraints:",
         *(() if app.is_job else zone),
         "{{- range $app.topologySpreadConstraints }}",
-        f'{{{{- $c := mergeOverwrite (dict "labelSelector" (dict "matchLabels" (dict "app.kubernetes.io/name" {name}))) . }}}}',
+        '{{- $c := mergeOverwrite (dict "labelSelector" (dict "matchLabels" (dict "app.kubernetes.io/name" $workload))) . }}',
         "  - {{ toYaml $c | indent @ITEM@ | trim }}",
         "{{- end }}",
         "{{- end }}",
@@ -169,27 +176,43 @@ def spread_lines(app: App) -> tuple[str, ...]:
 
 
 def probe_lines(app: App, name: str) -> tuple[str, ...]:
-    """`<name>Probe:` as workload.probe() computes it: values' probes.<name> over the default."""
-    if app.has_health:
-        timings = " ".join(f'"{k}" {v}' for k, v in PROBE_TIMINGS[name].items())
-        default = f'dict "httpGet" (dict "path" $app.healthPath "port" "http") {timings}'
-    else:
-        default = "dict"
+    """`<name>Probe:` as workload.probe() computes it: values' probes.<name> over the default.
+    The default alone is written out field by field (sorted, as toYaml writes it): most apps
+    keep it, and toYaml of a fresh dict per probe was a tenth of a 1000-app render."""
     handlers = " ".join(f'"{h}"' for h in PROBE_HANDLERS)
-    return (
-        f'{{{{- $given := index ($app.probes | default dict) "{name}" }}}}',
-        '{{- if not (kindIs "bool" $given) }}',
-        f"{{{{- $probe := {default} }}}}",
+    given = (
         "{{- if $given }}",
+        f"{{{{- $probe := {default_probe_expr(app, name)} }}}}",
         f"{{{{- range $h := list {handlers} }}}}{{{{ if and (hasKey $given $h) (not (hasKey $probe $h)) }}}}"
         f"{{{{ $probe = omit $probe {handlers} }}}}{{{{ end }}}}{{{{ end }}}}",
         "{{- $probe = mergeOverwrite $probe (deepCopy $given) }}",
-        "{{- end }}",
-        "{{- if $probe }}",
         f"{name}Probe: {{{{- toYaml $probe | nindent @CHILD@ }}}}",
+    )
+    default = ()
+    if app.has_health:
+        fields = {"httpGet": None, **PROBE_TIMINGS[name]}
+        default = ("{{- else }}", f"{name}Probe:")
+        for key in sorted(fields):
+            if key == "httpGet":
+                default += ("  httpGet:", "    path: {{ $app.healthPath | toJson }}", "    port: http")
+            else:
+                default += (f"  {key}: {fields[key]}",)
+    return (
+        f'{{{{- $given := index ($app.probes | default dict) "{name}" }}}}',
+        '{{- if not (kindIs "bool" $given) }}',
+        *given,
+        *default,
         "{{- end }}",
         "{{- end }}",
     )
+
+
+def default_probe_expr(app: App, name: str) -> str:
+    """workload.default_probe() as a template expression."""
+    if not app.has_health:
+        return "dict"
+    timings = " ".join(f'"{k}" {v}' for k, v in PROBE_TIMINGS[name].items())
+    return f'dict "httpGet" (dict "path" $app.healthPath "port" "http") {timings}'
 
 
 GRACE_LINES = (
@@ -204,13 +227,12 @@ POD_LABEL_LINES = (
 )
 
 
-def service_account_lines(default_name: str) -> tuple[str, ...]:
-    return (
-        "{{- $sa := $app.serviceAccount }}",
-        "{{- if or $sa.create $sa.name }}",
-        f'serviceAccountName: {{{{ $sa.name | default "{default_name}" | toJson }}}}',
-        "{{- end }}",
-    )
+SERVICE_ACCOUNT_LINES = (
+    "{{- $sa := $app.serviceAccount }}",
+    "{{- if or $sa.create $sa.name }}",
+    "serviceAccountName: {{ $sa.name | default $workload | toJson }}",
+    "{{- end }}",
+)
 
 
 def effective_image(chart: ChartContext, app: App) -> tuple[str, str | int | None]:
@@ -265,10 +287,10 @@ def pod_bindings(app: App, builtin_volumes: int, host_affinity: dict) -> dict:
         ("spec", "nodeSelector"): WithValue("$app.nodeSelector"),
         ("spec", "tolerations"): WithValue("$app.tolerations"),
         ("spec", "imagePullSecrets"): Raw(PULL_SECRET_LINES),
-        ("spec", "serviceAccountName"): Raw(service_account_lines(app.names.workload)),
+        ("spec", "serviceAccountName"): Raw(SERVICE_ACCOUNT_LINES),
         ("spec", "automountServiceAccountToken"): Value("$app.serviceAccount.automountToken"),
         ("spec", "volumes"): Tail(builtin_volumes, USER_VOLUME_LINES, values_items=len(app.values["volumes"])),
-        (*c, "image"): Value('printf "%s:%s" $repo $tagText'),
+        (*c, "image"): Raw(IMAGE_LINES),
         (*c, "imagePullPolicy"): Value("$app.image.pullPolicy"),
         (*c, "command"): WithValue("$app.command"),
         (*c, "args"): WithValue("$app.args"),

@@ -22,7 +22,7 @@ from .bindings import BoundConstruct, Guard, Tail, Value, WithValue, nested
 from .kplus_json import add, kplus_enum, remove, typed, typed_field
 from .kplus_props import plain_props
 from .labels import app_labels, selector_labels
-from .pod_bindings import METRICS_SERVICE_PORT_LINES, POD_VARIABLES, SERVICE_PORT_LINES
+from .pod_bindings import METRICS_SERVICE_PORT_LINES, SERVICE_PORT_LINES, pod_variables
 from .policy import policy_annotations
 from .props import ApiProps, CronJobProps, JobProps, ProcessorProps, WorkloadProps, make_props, to_values
 from .workload import KPLUS_DEPLOYMENT_DEFAULTS, finish_pod, pod_props
@@ -151,7 +151,7 @@ class _DeploymentService(Workload):
                 **nested(("spec", "template"), pod_bindings),
                 ("spec", "replicas"): Guard("not $app.autoscaling.enabled", replicas) if "autoscaling" in values else replicas,
             },
-            variables=POD_VARIABLES,
+            variables=pod_variables(app),
         )
 
 
@@ -217,7 +217,7 @@ class JobService(Workload):
         super().__init__(scope, id, **props)
         app, values = self.app, self.app.values
         hook_annotations = {}
-        variables = dict(POD_VARIABLES)
+        variables = pod_variables(app)
         bindings = {}
         if app.hook:
             name = app.names.workload
@@ -283,7 +283,7 @@ class CronJobService(Workload):
                 **{(*job, key): Value(f"$app.{key}") for key in RUN_KEYS},
                 **nested((*job, "template"), pod_bindings),
             },
-            variables=POD_VARIABLES,
+            variables=pod_variables(app),
         )
 
 

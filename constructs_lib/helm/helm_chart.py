@@ -9,7 +9,7 @@ from ..constructs.bindings import Bound, Raw, app_values_expr
 from ..spec import extra_objects
 from ..spec.model import ChartModel
 from .chart_readme import chart_readme
-from .helm_templates import render_template, scalar
+from .helm_templates import SharedBlocks, render_template, scalar
 from .helm_validation import validation_template
 
 HELMIGNORE = "\n".join([".DS_Store", ".git/", ".gitignore", "*.swp", "*.bak", "*.tmp", "*.orig", "*~", ""])
@@ -50,11 +50,20 @@ def chart_files(model: ChartModel, objects: list[tuple[dict, Bound]]) -> dict[st
         preamble.append("{{- $gateway := .Values.gateway }}")
     release = release_bindings(model)
     without_namespace = {path: binding for path, binding in release.items() if path != ("metadata", "namespace")}
+    shared = SharedBlocks(model.name)
     for obj, bound in objects:
         own = list(preamble)
         if bound.app_key:
             own.append(f"{{{{- $app := {app_values_expr(model.domain, bound.app_key)} }}}}")
-        files[f"templates/{bound.template}"] = render_template(obj, bound, own, release if bound.namespaced else without_namespace)
+        files[f"templates/{bound.template}"] = render_template(
+            obj,
+            bound,
+            own,
+            release if bound.namespaced else without_namespace,
+            shared if bound.app_key else None,  # a chart-level object exists once: nothing to share
+        )
+    if shared.names:
+        files["templates/_helpers.tpl"] = shared.helpers()
     return {path: text.encode() for path, text in sorted(files.items())}
 
 

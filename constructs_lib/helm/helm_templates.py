@@ -1,13 +1,19 @@
-"""Synthesized object + bindings → one flat Helm template (no include, no tpl).
+"""Synthesized object + bindings → one Helm template per object (no tpl).
 
 Every literal is written as a YAML scalar that Helm cannot execute: strings are
 JSON-quoted with `{{` escaped, so user text is data. Bound fields become
 `{{ expr | toJson }}`, which handles numbers (values.yaml gives float64) and quoting.
+
+The object's own fields stay in its template. Logic blocks of several lines (env,
+probes, volumes, ...) are the same for every app, so each is written once into
+`_helpers.tpl` and included: Helm parses and holds every template of a chart, and at
+1000 apps the repeated blocks were most of its memory.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 
@@ -45,9 +51,49 @@ def _is_control(lines: list[str]) -> bool:
     return bool(lines) and lines[0].lstrip().startswith("{{")
 
 
+# A block that reads the root context directly stays in its template (a define's `.` is its argument).
+_ROOT_REFERENCE = re.compile(r"(?<![\w$])\.(Release|Chart|Values|Capabilities|Template|Files)\b|\$\.")
+_VARIABLE = re.compile(r"\$(\w+)")
+_ASSIGNED = re.compile(r"\$(\w+) :=")
+SHARED_MIN_LINES = 3  # shorter blocks cost more to include than to parse in place
+
+
+class SharedBlocks:
+    """The named templates of one chart's `_helpers.tpl`: body → name.
+
+    A block is included with `$ctx`, a dict of the template's variables it reads
+    (`$root` is the template's `$`); the define sets them again, so its lines run unchanged
+    and render byte for byte what they would in place."""
+
+    def __init__(self, chart_name: str):
+        self.chart_name = chart_name
+        self.names: dict[str, str] = {}
+
+    def include(self, lines: list[str], label: str, variables: set[str], used: set[str]) -> list[str]:
+        text = "\n".join(lines)
+        if len(lines) < SHARED_MIN_LINES or _ROOT_REFERENCE.search(text):
+            return lines
+        reads = sorted(set(_VARIABLE.findall(text)) & variables)
+        body = "".join(f"{{{{- ${name} := .{name} }}}}" for name in reads) + "\n" + text
+        name = self.names.get(body)
+        if name is None:
+            digest = hashlib.sha256(body.encode()).hexdigest()[:8]
+            name = self.names[body] = f"{self.chart_name}.{label.lstrip('@')}.{digest}"
+        used.update(reads)
+        pad = lines[0][: len(lines[0]) - len(lines[0].lstrip())]
+        return [f'{pad}{{{{- include "{name}" $ctx }}}}']
+
+    def helpers(self) -> str:
+        """`_helpers.tpl`, sorted by name."""
+        return "".join(f'{{{{- define "{name}" }}}}{body}\n{{{{- end }}}}\n' for body, name in sorted(self.names.items(), key=lambda item: item[1]))
+
+
 class _Emitter:
-    def __init__(self, bindings: dict):
+    def __init__(self, bindings: dict, shared: SharedBlocks | None = None, variables: frozenset = frozenset(), used: set | None = None):
         self.bindings = bindings
+        self.shared = shared
+        self.variables = variables  # the template's variables a shared block may read
+        self.used: set[str] = set() if used is None else used
         self.extra: dict[tuple, list] = {}
         for path in bindings:
             self.extra.setdefault(path[:-1], []).append(path[-1])
@@ -73,21 +119,23 @@ class _Emitter:
             return [f"{pad}{scalar(key)}: {{{{ {binding.expr} | toJson }}}}"]
         if isinstance(binding, WithValue):
             text = "{{ toJson . }}" if binding.scalar else f"{{{{- toYaml . | nindent {indent + 2} }}}}"
-            return [f"{pad}{{{{- with {binding.expr} }}}}", f"{pad}{scalar(key)}: {text}", f"{pad}{{{{- end }}}}"]
+            return self.block([f"{pad}{{{{- with {binding.expr} }}}}", f"{pad}{scalar(key)}: {text}", f"{pad}{{{{- end }}}}"], path)
         if isinstance(binding, Raw):
-            return _lines(binding.lines, indent)
+            return self.block(_lines(binding.lines, indent), path)
         if isinstance(binding, Either):
             given = [f"{pad}{scalar(key)}: {{{{- toYaml {binding.expr} | nindent {indent + 2} }}}}"]
             fallback = self.literal(key, binding.fallback, path, indent)
             return [f"{pad}{{{{- if {binding.expr} }}}}", *given, f"{pad}{{{{- else }}}}", *fallback, f"{pad}{{{{- end }}}}"]
         if isinstance(binding, Tail) and binding.keep == 0:
             lines = [f"{pad}{scalar(key)}:", *_lines(binding.lines, indent + 2, item_column=indent + 4)]
-            return [f"{pad}{{{{- if {binding.when} }}}}", *lines, f"{pad}{{{{- end }}}}"]
+            return self.block([f"{pad}{{{{- if {binding.when} }}}}", *lines, f"{pad}{{{{- end }}}}"], path)
         if isinstance(binding, (Tail, MapTail)):
             return self.literal(key, value, path, indent, tail=binding)
         if isinstance(binding, Guard):
             inner = (
-                self.literal(key, value, path, indent) if binding.inner is None else _Emitter({path: binding.inner}).entry(key, value, path, indent)
+                self.literal(key, value, path, indent)
+                if binding.inner is None
+                else _Emitter({path: binding.inner}, self.shared, self.variables, self.used).entry(key, value, path, indent)
             )
             return [f"{pad}{{{{- if {binding.cond} }}}}", *inner, f"{pad}{{{{- end }}}}"]
         raise TypeError(f"unknown binding {binding!r}")
@@ -100,14 +148,14 @@ class _Emitter:
             raise ValueError(f"binding at {path} needs content the object does not have")
         if isinstance(tail, MapTail):
             kept = {k: v for k, v in value.items() if k not in tail.exclude}
-            return [f"{pad}{scalar(key)}:", *self.mapping(kept, path, indent + 2), *_lines(tail.lines, indent + 2)]
+            return [f"{pad}{scalar(key)}:", *self.mapping(kept, path, indent + 2), *self.block(_lines(tail.lines, indent + 2), path)]
         if isinstance(value, dict) and (value or self.extra.get(path)):
             return [f"{pad}{scalar(key)}:", *self.mapping(value, path, indent + 2)]
         if isinstance(value, list) and (value or tail):
             lines = [f"{pad}{scalar(key)}:"]
             for index, item in enumerate(tail.literal_items(value) if tail else value):
                 lines += self.item(item, (*path, index), indent + 2)
-            return lines + (_lines(tail.lines, indent + 2, item_column=indent + 4) if tail else [])
+            return lines + (self.block(_lines(tail.lines, indent + 2, item_column=indent + 4), path) if tail else [])
         return [f"{pad}{scalar(key)}: {self.flow(value)}"]
 
     def item(self, item, path: tuple, indent: int) -> list[str]:
@@ -120,6 +168,13 @@ class _Emitter:
         if isinstance(item, list) and item:
             raise ValueError(f"nested lists are not used in Kubernetes objects ({path})")
         return [f"{pad}- {self.flow(item)}"]
+
+    def block(self, lines: list[str], path: tuple) -> list[str]:
+        """Template lines, or one include of them when the chart shares blocks."""
+        if self.shared is None:
+            return lines
+        label = next((part for part in reversed(path) if isinstance(part, str)), "block")
+        return self.shared.include(lines, label, self.variables, self.used)
 
     @staticmethod
     def flow(value) -> str:
@@ -139,14 +194,21 @@ def _lines(lines: tuple[str, ...], indent: int, item_column: int | None = None) 
     return [" " * indent + functools.reduce(lambda text, token: text.replace(token, tokens[token]), tokens, line) for line in lines]
 
 
-def render_template(obj: dict, bound: Bound, preamble: list[str], extra_bindings: dict) -> str:
-    """The template text of one object; `preamble` defines $global/$ingress/$app."""
+def render_template(obj: dict, bound: Bound, preamble: list[str], extra_bindings: dict, shared: SharedBlocks | None = None) -> str:
+    """The template text of one object; `preamble` defines $global/$ingress/$app (and
+    whatever else it sets with `$name :=`)."""
     bindings = {**extra_bindings, **bound.bindings}
     lines = list(preamble)
     lines += [f"{{{{- ${name} := {expr} }}}}" for name, expr in bound.variables.items()]
+    variables = frozenset({"root", *(name for line in lines for name in _ASSIGNED.findall(line))})
+    emitter = _Emitter(bindings, shared, variables)
+    body = emitter.mapping(obj, (), 0)
+    if emitter.used:
+        context = " ".join(f'"{name}" {"$" if name == "root" else f"${name}"}' for name in sorted(emitter.used))
+        lines.append(f"{{{{- $ctx := dict {context} }}}}")
     if bound.guard:
         lines.append(f"{{{{- if {bound.guard} }}}}")
-    lines += _Emitter(bindings).mapping(obj, (), 0)
+    lines += body
     if bound.guard:
         lines.append("{{- end }}")
     return "\n".join(lines) + "\n"
