@@ -196,19 +196,26 @@ def _lines(lines: tuple[str, ...], indent: int, item_column: int | None = None) 
 
 def render_template(obj: dict, bound: Bound, preamble: list[str], extra_bindings: dict, shared: SharedBlocks | None = None) -> str:
     """The template text of one object; `preamble` defines $global/$ingress/$app (and
-    whatever else it sets with `$name :=`)."""
+    whatever else it sets with `$name :=`), each kept only where the template reads it."""
     bindings = {**extra_bindings, **bound.bindings}
-    lines = list(preamble)
-    lines += [f"{{{{- ${name} := {expr} }}}}" for name, expr in bound.variables.items()]
-    variables = frozenset({"root", *(name for line in lines for name in _ASSIGNED.findall(line))})
+    assignments = [*preamble, *(f"{{{{- ${name} := {expr} }}}}" for name, expr in bound.variables.items())]
+    variables = frozenset({"root", *(name for line in assignments for name in _ASSIGNED.findall(line))})
     emitter = _Emitter(bindings, shared, variables)
-    body = emitter.mapping(obj, (), 0)
+    lines = emitter.mapping(obj, (), 0)
+    if bound.guard:
+        lines = [f"{{{{- if {bound.guard} }}}}", *lines, "{{- end }}"]
     if emitter.used:
         context = " ".join(f'"{name}" {"$" if name == "root" else f"${name}"}' for name in sorted(emitter.used))
-        lines.append(f"{{{{- $ctx := dict {context} }}}}")
-    if bound.guard:
-        lines.append(f"{{{{- if {bound.guard} }}}}")
-    lines += body
-    if bound.guard:
-        lines.append("{{- end }}")
-    return "\n".join(lines) + "\n"
+        lines.insert(0, f"{{{{- $ctx := dict {context} }}}}")
+    return "\n".join([*_read(assignments, "\n".join(lines)), *lines]) + "\n"
+
+
+def _read(assignments: list[str], text: str) -> list[str]:
+    """The assignments `text` reads, directly or through a later assignment."""
+    kept: list[str] = []
+    for line in reversed(assignments):
+        (name,) = _ASSIGNED.findall(line)
+        if re.search(rf"\${name}\b", text):
+            kept.insert(0, line)
+            text += line
+    return kept
