@@ -18,6 +18,8 @@ import json
 import re
 
 from ..constructs.bindings import Bound, Either, Guard, MapTail, Raw, Tail, Value, WithValue
+from ..gojson import go_json
+from . import go_yaml
 
 _PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9_./-]*$")
 _RESERVED = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"}
@@ -56,6 +58,7 @@ _ROOT_REFERENCE = re.compile(r"(?<![\w$])\.(Release|Chart|Values|Capabilities|Te
 _VARIABLE = re.compile(r"\$(\w+)")
 _ASSIGNED = re.compile(r"\$(\w+) :=")
 SHARED_MIN_LINES = 3  # shorter blocks cost more to include than to parse in place
+LITERAL_WHEN_UNCHANGED = True  # see _Emitter.as_yaml; tests turn it off to compare with toYaml's own text
 
 
 class SharedBlocks:
@@ -115,11 +118,11 @@ class _Emitter:
             return self.literal(key, value, path, indent)
         if isinstance(binding, Value):
             if isinstance(value, (dict, list)) and value:
-                return [f"{pad}{scalar(key)}: {{{{- toYaml {binding.expr} | nindent {indent + 2} }}}}"]
+                return self.block(self.as_yaml(key, binding.expr, value, indent), path)
             return [f"{pad}{scalar(key)}: {{{{ {binding.expr} | toJson }}}}"]
         if isinstance(binding, WithValue):
-            text = "{{ toJson . }}" if binding.scalar else f"{{{{- toYaml . | nindent {indent + 2} }}}}"
-            return self.block([f"{pad}{{{{- with {binding.expr} }}}}", f"{pad}{scalar(key)}: {text}", f"{pad}{{{{- end }}}}"], path)
+            inner = [f"{pad}{scalar(key)}: {{{{ toJson . }}}}"] if binding.scalar else self.as_yaml(key, ".", value, indent)
+            return self.block([f"{pad}{{{{- with {binding.expr} }}}}", *inner, f"{pad}{{{{- end }}}}"], path)
         if isinstance(binding, Raw):
             return self.block(_lines(binding.lines, indent), path)
         if isinstance(binding, Either):
@@ -168,6 +171,25 @@ class _Emitter:
         if isinstance(item, list) and item:
             raise ValueError(f"nested lists are not used in Kubernetes objects ({path})")
         return [f"{pad}- {self.flow(item)}"]
+
+    @staticmethod
+    def as_yaml(key, expr: str, synthesized, indent: int) -> list[str]:
+        """`key:` with expr as block YAML (toYaml). While expr still equals the synthesized
+        value, that value is written out as toYaml would write it: a toJson to compare
+        costs a tenth of a toYaml, and most apps keep most defaults."""
+        pad = " " * indent
+        given = [f"{pad}{scalar(key)}: {{{{- toYaml {expr} | nindent {indent + 2} }}}}"]
+        known = go_yaml.lines(synthesized) if LITERAL_WHEN_UNCHANGED else None
+        if known is None:
+            return given
+        return [
+            f"{pad}{{{{- if eq (toJson {expr}) {json.dumps(go_json(synthesized))} }}}}",
+            f"{pad}{scalar(key)}:",
+            *(f"{pad}  {line}" for line in known),
+            f"{pad}{{{{- else }}}}",
+            *given,
+            f"{pad}{{{{- end }}}}",
+        ]
 
     def block(self, lines: list[str], path: tuple) -> list[str]:
         """Template lines, or one include of them when the chart shares blocks."""
