@@ -11,6 +11,7 @@ from ..spec.model import ChartModel
 from .chart_readme import chart_readme
 from .helm_templates import SharedBlocks, render_template, scalar
 from .helm_validation import validation_template
+from .object_shapes import AppTemplate, fold
 
 HELMIGNORE = "\n".join([".DS_Store", ".git/", ".gitignore", "*.swp", "*.bak", "*.tmp", "*.orig", "*~", ""])
 VALUES_HEADER = """\
@@ -51,19 +52,27 @@ def chart_files(model: ChartModel, objects: list[tuple[dict, Bound]]) -> dict[st
     release = release_bindings(model)
     without_namespace = {path: binding for path, binding in release.items() if path != ("metadata", "namespace")}
     shared = SharedBlocks(model.name)
+    app_templates = []
     for obj, bound in objects:
         own = list(preamble)
         if bound.app_key:
             own.append(f"{{{{- $app := {app_values_expr(model.domain, bound.app_key)} }}}}")
-        files[f"templates/{bound.template}"] = render_template(
+        path = f"templates/{bound.template}"
+        files[path] = render_template(
             obj,
             bound,
             own,
             release if bound.namespaced else without_namespace,
             shared if bound.app_key else None,  # a chart-level object exists once: nothing to share
         )
+        if bound.app_key:
+            app_templates.append(AppTemplate(path, files[path], bound.app_key, bound.kind))
     if shared.names:
         files["templates/_helpers.tpl"] = shared.helpers()
+    folded, shapes = fold(model.name, app_templates)
+    files.update(folded)
+    if shapes:
+        files["templates/_shapes.tpl"] = shapes
     return {path: text.encode() for path, text in sorted(files.items())}
 
 
