@@ -20,8 +20,9 @@ import re
 from dataclasses import dataclass
 
 ROOT_KEYS = ("Values", "Release", "Chart", "Capabilities", "Template", "Files")
-_NAME_RUN = r"[A-Za-z0-9._/-]*(?<![A-Za-z0-9]){key}(?![A-Za-z0-9])[A-Za-z0-9._/-]*"
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`')  # Go string literals in an action
+_ACTIONS = re.compile(r'\{\{(?:[^"`}]|"(?:[^"\\]|\\.)*"|`[^`]*`|\}(?!\}))*\}\}')  # `{{` to the `}}` outside strings
 _PLACEHOLDER = re.compile(r"\{\{ index \$names (\d+) \}\}|\(index \$names (\d+)\)")
 
 
@@ -38,7 +39,9 @@ def fold(chart_name: str, templates: list[AppTemplate]) -> tuple[dict[str, str],
     split = {t.path: _split(t) for t in templates}
     users: dict[str, list[AppTemplate]] = {}
     for t in templates:
-        users.setdefault(split[t.path][0], []).append(t)
+        shape, names = split[t.path]
+        if names:  # a template without a name of its app keeps its text
+            users.setdefault(shape, []).append(t)
     texts, defines = {}, []
     for shape, sharing in users.items():
         if len(sharing) < 2:
@@ -55,52 +58,47 @@ def fold(chart_name: str, templates: list[AppTemplate]) -> tuple[dict[str, str],
 
 def _split(template: AppTemplate) -> tuple[str, tuple[str, ...]]:
     """(shape, names) of a template; (text, ()) when the shape does not give the text back."""
-    run = re.compile(_NAME_RUN.format(key="(?:" + "|".join(map(re.escape, _keys(template.app_key))) + ")"))
+    text = template.text
+    actions = [m.span() for m in _ACTIONS.finditer(text)]
     names: list[str] = []
-
-    def index(name: str) -> int:
-        if name not in names:
-            names.append(name)
-        return names.index(name)
-
-    def in_action(action: str) -> str:
-        def literal(m: re.Match) -> str:
-            text = m.group(0)
-            inner = text[1:-1]
-            return f"(index $names {index(inner)})" if text[0] == '"' and run.fullmatch(inner) and json.dumps(inner) == text else text
-
-        return _STRING.sub(literal, action)
-
-    parts = []
-    for is_action, piece in _pieces(template.text):
-        parts.append(in_action(piece) if is_action else run.sub(lambda m: f"{{{{ index $names {index(m.group(0))} }}}}", piece))
-    shape = "".join(parts)
-    if _rebuild(shape, names) != template.text:
-        return template.text, ()
+    edits = []  # (start, end, replacement), in order
+    for start, end in _name_runs(text, template.app_key):
+        run = text[start:end]
+        if run not in names:
+            names.append(run)
+        action = next((span for span in actions if span[0] <= start < span[1]), None)
+        if action is None:
+            edits.append((start, end, f"{{{{ index $names {names.index(run)} }}}}"))
+        elif (start - 1, end + 1) in {m.span() for m in _STRING.finditer(text, *action)} and text[start - 1] == '"':
+            edits.append((start - 1, end + 1, f"(index $names {names.index(run)})"))
+        else:
+            return text, ()  # a name inside an action but not a whole string of it
+    parts, last = [], 0
+    for start, end, replacement in edits:
+        parts += [text[last:start], replacement]
+        last = end
+    shape = "".join([*parts, text[last:]])
+    if _rebuild(shape, names) != text:
+        return text, ()
     return shape, tuple(names)
 
 
-def _keys(app_key: str) -> tuple[str, ...]:
-    """The app's key as names carry it: as given, and dashed (DNS names)."""
-    return tuple(dict.fromkeys((app_key, app_key.replace("_", "-"))))
-
-
-def _pieces(text: str):
-    """(is_action, text) in order; an action runs from `{{` to the `}}` outside its strings."""
-    pos = 0
-    while (start := text.find("{{", pos)) != -1:
-        if start > pos:
-            yield False, text[pos:start]
-        end = start + 2
-        while not text.startswith("}}", end):
-            string = _STRING.match(text, end)
-            end = string.end() if string else end + 1
-            if end >= len(text):
-                raise ValueError(f"unclosed action at {start}")
-        yield True, text[start : end + 2]
-        pos = end + 2
-    if pos < len(text):
-        yield False, text[pos:]
+def _name_runs(text: str, app_key: str) -> list[tuple[int, int]]:
+    """Spans of the runs of name characters that hold the app's key (as given, or dashed for
+    DNS names) as a word of its own, in order."""
+    spans = set()
+    for key in dict.fromkeys((app_key, app_key.replace("_", "-"))):
+        at = text.find(key)
+        while at != -1:
+            end = at + len(key)
+            if not (at and text[at - 1].isalnum()) and not (end < len(text) and text[end].isalnum()):
+                while at and text[at - 1] in _NAME_CHARS:
+                    at -= 1
+                while end < len(text) and text[end] in _NAME_CHARS:
+                    end += 1
+                spans.add((at, end))
+            at = text.find(key, end)
+    return sorted(spans)
 
 
 def _rebuild(shape: str, names: list[str]) -> str:
