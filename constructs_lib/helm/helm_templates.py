@@ -71,20 +71,28 @@ class SharedBlocks:
     def __init__(self, chart_name: str):
         self.chart_name = chart_name
         self.names: dict[str, str] = {}
+        self._seen: dict[tuple, tuple[list[str], tuple[str, ...]]] = {}  # apps repeat the same blocks
 
-    def include(self, lines: list[str], label: str, variables: set[str], used: set[str]) -> list[str]:
+    def include(self, lines: list[str], label: str, variables: frozenset[str], used: set[str]) -> list[str]:
+        key = (tuple(lines), label, variables)
+        if key not in self._seen:
+            self._seen[key] = self._include(lines, label, variables)
+        out, reads = self._seen[key]
+        used.update(reads)
+        return out
+
+    def _include(self, lines: list[str], label: str, variables: frozenset[str]) -> tuple[list[str], tuple[str, ...]]:
         text = "\n".join(lines)
         if len(lines) < SHARED_MIN_LINES or _ROOT_REFERENCE.search(text):
-            return lines
-        reads = sorted(set(_VARIABLE.findall(text)) & variables)
+            return lines, ()
+        reads = tuple(sorted(set(_VARIABLE.findall(text)) & variables))
         body = "".join(f"{{{{- ${name} := .{name} }}}}" for name in reads) + "\n" + text
         name = self.names.get(body)
         if name is None:
             digest = hashlib.sha256(body.encode()).hexdigest()[:8]
             name = self.names[body] = f"{self.chart_name}.{label.lstrip('@')}.{digest}"
-        used.update(reads)
         pad = lines[0][: len(lines[0]) - len(lines[0].lstrip())]
-        return [f'{pad}{{{{- include "{name}" $ctx }}}}']
+        return [f'{pad}{{{{- include "{name}" $ctx }}}}'], reads
 
     def helpers(self) -> str:
         """`_helpers.tpl`, sorted by name."""
@@ -179,11 +187,12 @@ class _Emitter:
         costs a tenth of a toYaml, and most apps keep most defaults."""
         pad = " " * indent
         given = [f"{pad}{scalar(key)}: {{{{- toYaml {expr} | nindent {indent + 2} }}}}"]
-        known = go_yaml.lines(synthesized) if LITERAL_WHEN_UNCHANGED else None
-        if known is None:
+        as_json = go_json(synthesized) if LITERAL_WHEN_UNCHANGED and isinstance(synthesized, (dict, list)) else None
+        known = as_json and _go_yaml_lines(as_json)
+        if not known:
             return given
         return [
-            f"{pad}{{{{- if eq (toJson {expr}) {json.dumps(go_json(synthesized))} }}}}",
+            f"{pad}{{{{- if eq (toJson {expr}) {json.dumps(as_json)} }}}}",
             f"{pad}{scalar(key)}:",
             *(f"{pad}  {line}" for line in known),
             f"{pad}{{{{- else }}}}",
@@ -207,13 +216,21 @@ class _Emitter:
         return scalar(value)
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def _go_yaml_lines(as_json: str) -> tuple[str, ...] | None:
+    """go_yaml.lines of a value given as its JSON: most apps share their values' defaults."""
+    known = go_yaml.lines(json.loads(as_json))
+    return None if known is None else tuple(known)
+
+
 def _lines(lines: tuple[str, ...], indent: int, item_column: int | None = None) -> list[str]:
     """Template lines indented by `indent`, with @ITEM@ set to the column of a list item's keys
     (@ITEM+2@ two further), @CHILD@ to the column of the entry's own keys and @HERE@ to
     the entry's column."""
     column = indent + 4 if item_column is None else item_column
     tokens = {"@ITEM@": str(column), "@ITEM+2@": str(column + 2), "@CHILD@": str(indent + 2), "@HERE@": str(indent)}
-    return [" " * indent + functools.reduce(lambda text, token: text.replace(token, tokens[token]), tokens, line) for line in lines]
+    pad = " " * indent
+    return [pad + (functools.reduce(lambda text, token: text.replace(token, tokens[token]), tokens, line) if "@" in line else line) for line in lines]
 
 
 def render_template(obj: dict, bound: Bound, preamble: list[str], extra_bindings: dict, shared: SharedBlocks | None = None) -> str:
