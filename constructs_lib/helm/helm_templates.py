@@ -53,8 +53,10 @@ def _is_control(lines: list[str]) -> bool:
     return bool(lines) and lines[0].lstrip().startswith("{{")
 
 
+# The keys of the root context Helm renders a template with.
+ROOT_KEYS = ("Values", "Release", "Chart", "Capabilities", "Template", "Files")
 # A block that reads the root context directly stays in its template (a define's `.` is its argument).
-_ROOT_REFERENCE = re.compile(r"(?<![\w$])\.(Release|Chart|Values|Capabilities|Template|Files)\b|\$\.")
+_ROOT_REFERENCE = re.compile(rf"(?<![\w$])\.({'|'.join(ROOT_KEYS)})\b|\$\.")
 _VARIABLE = re.compile(r"\$(\w+)")
 _ASSIGNED = re.compile(r"\$(\w+) :=")
 SHARED_MIN_LINES = 3  # shorter blocks cost more to include than to parse in place

@@ -19,7 +19,8 @@ import json
 import re
 from dataclasses import dataclass
 
-ROOT_KEYS = ("Values", "Release", "Chart", "Capabilities", "Template", "Files")
+from .helm_templates import ROOT_KEYS
+
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`')  # Go string literals in an action
 _ACTIONS = re.compile(r'\{\{(?:[^"`}]|"(?:[^"\\]|\\.)*"|`[^`]*`|\}(?!\}))*\}\}')  # `{{` to the `}}` outside strings
@@ -43,6 +44,7 @@ def fold(chart_name: str, templates: list[AppTemplate]) -> tuple[dict[str, str],
         if names:  # a template without a name of its app keeps its text
             users.setdefault(shape, []).append(t)
     texts, defines = {}, []
+    context = " ".join(f'"{key}" .{key}' for key in ROOT_KEYS)
     for shape, sharing in users.items():
         if len(sharing) < 2:
             continue
@@ -50,7 +52,6 @@ def fold(chart_name: str, templates: list[AppTemplate]) -> tuple[dict[str, str],
         defines.append((name, shape))
         for t in sharing:
             names = " ".join(json.dumps(n) for n in split[t.path][1])
-            context = " ".join(f'"{key}" .{key}' for key in ROOT_KEYS)
             texts[t.path] = f'{{{{- include "{name}" (dict {context} "names" (list {names})) }}}}\n'
     helpers = "".join(f'{{{{- define "{name}" }}}}{{{{- $names := .names }}}}\n{shape}{{{{- end }}}}\n' for name, shape in sorted(defines))
     return texts, helpers
